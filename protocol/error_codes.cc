@@ -1,0 +1,40 @@
+// Human-readable names of Kafka error codes, matching Errors.java's default messages in spirit.
+#include "protocol/error_codes.h"
+
+namespace gregor::protocol {
+
+std::string_view error_message(ErrorCode e) {
+  switch (e) {
+    case ErrorCode::kNone: return "NONE";
+    case ErrorCode::kUnknownServerError: return "UNKNOWN_SERVER_ERROR";
+    case ErrorCode::kOffsetOutOfRange: return "OFFSET_OUT_OF_RANGE";
+    case ErrorCode::kCorruptMessage: return "CORRUPT_MESSAGE";
+    case ErrorCode::kUnknownTopicOrPartition: return "UNKNOWN_TOPIC_OR_PARTITION";
+    case ErrorCode::kInvalidFetchSize: return "INVALID_FETCH_SIZE";
+    case ErrorCode::kLeaderNotAvailable: return "LEADER_NOT_AVAILABLE";
+    case ErrorCode::kNotLeaderOrFollower: return "NOT_LEADER_OR_FOLLOWER";
+    case ErrorCode::kRequestTimedOut: return "REQUEST_TIMED_OUT";
+    case ErrorCode::kMessageTooLarge: return "MESSAGE_TOO_LARGE";
+    case ErrorCode::kCoordinatorNotAvailable: return "COORDINATOR_NOT_AVAILABLE";
+    case ErrorCode::kNotCoordinator: return "NOT_COORDINATOR";
+    case ErrorCode::kInvalidTopicException: return "INVALID_TOPIC_EXCEPTION";
+    case ErrorCode::kRecordListTooLarge: return "RECORD_LIST_TOO_LARGE";
+    case ErrorCode::kInvalidRequiredAcks: return "INVALID_REQUIRED_ACKS";
+    case ErrorCode::kInvalidTimestamp: return "INVALID_TIMESTAMP";
+    case ErrorCode::kUnsupportedVersion: return "UNSUPPORTED_VERSION";
+    case ErrorCode::kTopicAlreadyExists: return "TOPIC_ALREADY_EXISTS";
+    case ErrorCode::kInvalidPartitions: return "INVALID_PARTITIONS";
+    case ErrorCode::kInvalidReplicationFactor: return "INVALID_REPLICATION_FACTOR";
+    case ErrorCode::kInvalidReplicaAssignment: return "INVALID_REPLICA_ASSIGNMENT";
+    case ErrorCode::kInvalidConfig: return "INVALID_CONFIG";
+    case ErrorCode::kInvalidRequest: return "INVALID_REQUEST";
+    case ErrorCode::kPolicyViolation: return "POLICY_VIOLATION";
+    case ErrorCode::kKafkaStorageError: return "KAFKA_STORAGE_ERROR";
+    case ErrorCode::kUnsupportedCompressionType: return "UNSUPPORTED_COMPRESSION_TYPE";
+    case ErrorCode::kInvalidRecord: return "INVALID_RECORD";
+    case ErrorCode::kUnknownTopicId: return "UNKNOWN_TOPIC_ID";
+    default: return "KAFKA_ERROR";
+  }
+}
+
+}  // namespace gregor::protocol

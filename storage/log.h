@@ -1,0 +1,99 @@
+// One partition's log: a directory `<topic>-<partition>` holding segments named by their
+// 20-digit base offset (.log, .index, .timeindex), in Kafka's on-disk layout.
+// Owned by the LogManager; shared with request handlers through std::shared_ptr.
+// Thread-safety: every public method may be called from any thread; appends are serialized by
+// an internal mutex, reads take it only to find segment positions and read file bytes outside it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "protocol/wire.h"
+#include "storage/clock.h"
+#include "storage/log_config.h"
+
+namespace gregor::storage {
+
+struct AppendInfo {
+  int64_t base_offset = -1;
+  int64_t last_offset = -1;
+  int64_t log_append_time = -1;  // -1 unless the topic uses LogAppendTime
+  int64_t log_start_offset = 0;
+  int32_t batch_count = 0;
+  int64_t max_timestamp = -1;
+};
+
+struct ReadInfo {
+  // Whole batches from the requested offset on; empty if nothing is there yet.
+  std::vector<protocol::FileSlice> slices;
+  int64_t bytes = 0;
+  int64_t high_watermark = 0;
+  int64_t log_start_offset = 0;
+};
+
+class Log {
+ public:
+  // Opens (creating if needed) the partition directory. If `recover` is true every segment
+  // after the recovery point is scanned: a torn or corrupt tail is truncated at the last valid
+  // batch and missing or corrupt indexes are rebuilt; otherwise the indexes are trusted.
+  static absl::StatusOr<std::shared_ptr<Log>> open(const std::filesystem::path& dir,
+                                                   const LogConfig& config, const Clock* clock,
+                                                   bool recover);
+  ~Log();
+
+  // Validates `batches` (one or more whole v2 batches as produced by a client), assigns
+  // offsets in place, and writes them to the active segment (page cache). Errors:
+  // DataLoss (CRC or framing: CORRUPT_MESSAGE), InvalidArgument (INVALID_RECORD),
+  // ResourceExhausted (MESSAGE_TOO_LARGE), Internal/Unavailable (KAFKA_STORAGE_ERROR).
+  absl::StatusOr<AppendInfo> append(std::string& batches);
+
+  // Appends batches that already carry their offsets (internal writers such as the metadata
+  // log, or a follower); `batches` must start at log_end_offset().
+  absl::StatusOr<AppendInfo> append_with_offsets(std::string_view batches);
+
+  // Reads whole batches starting with the one holding `offset`, up to `max_bytes` (at least one
+  // batch even if bigger, when `min_one_batch`). OutOfRange if offset is below the log start or
+  // above the log end.
+  absl::StatusOr<ReadInfo> read(int64_t offset, int64_t max_bytes, bool min_one_batch) const;
+
+  // ListOffsets by timestamp: first offset whose batch max timestamp >= ts, or -1 if none.
+  // Returns {offset, timestamp}.
+  std::pair<int64_t, int64_t> offset_for_timestamp(int64_t ts) const;
+  // ListOffsets MAX_TIMESTAMP: {offset, timestamp} of the record with the largest timestamp.
+  std::pair<int64_t, int64_t> max_timestamp_offset() const;
+
+  int64_t log_start_offset() const;
+  int64_t log_end_offset() const;
+  // Offsets below this have been fdatasync'ed.
+  int64_t flushed_offset() const;
+  int64_t size_bytes() const;
+
+  // fdatasync every segment with unflushed data; afterwards flushed_offset() covers all
+  // appends that completed before the call.
+  absl::Status flush();
+  // Rolls the active segment if segment.ms or segment.bytes say so; deletes segments past
+  // retention.ms / retention.bytes (never the active one) and advances the log start offset.
+  // Returns the number of segments deleted.
+  absl::StatusOr<int> apply_retention();
+  // Flushes, trims indexes to their used size and closes files.
+  absl::Status close();
+  // Closes and removes the whole directory.
+  absl::Status remove();
+
+  const std::filesystem::path& dir() const;
+  void update_config(const LogConfig& config);
+
+ private:
+  class Impl;
+  explicit Log(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gregor::storage
