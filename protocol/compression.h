@@ -17,6 +17,9 @@ absl::StatusOr<std::string> compress(Compression codec, std::string_view input);
 
 // Decompresses; snappy input may be raw or xerial-framed (Java clients). Output is bounded by
 // `max_output` so that a compression bomb is refused with an error instead of exhausting memory.
+// Errors: absl::DataLossError for corrupt or truncated input (never a crash),
+// absl::ResourceExhaustedError when the output would exceed max_output, InvalidArgument for an
+// unknown codec. gzip accepts concatenated members, lz4 and zstd concatenated frames.
 absl::StatusOr<std::string> decompress(Compression codec, std::string_view input,
                                        size_t max_output);
 

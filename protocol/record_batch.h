@@ -18,8 +18,8 @@
 
 namespace gregor::protocol {
 
-inline constexpr size_t kBatchLogOverhead = 12;    // baseOffset + batchLength
-inline constexpr size_t kBatchHeaderSize = 61;     // everything before the records
+inline constexpr size_t kBatchLogOverhead = 12;  // baseOffset + batchLength
+inline constexpr size_t kBatchHeaderSize = 61;   // everything before the records
 inline constexpr size_t kBatchCrcOffset = 17;
 inline constexpr size_t kBatchCrcCoveredFrom = 21;
 inline constexpr int8_t kMagicV2 = 2;
@@ -62,10 +62,14 @@ absl::StatusOr<RecordBatchHeader> parse_batch_header(std::string_view bytes);
 // whole batch (header.total_size() bytes).
 bool batch_crc_valid(std::string_view batch);
 
-// Full validation of one batch a client produced: magic 2, sizes consistent, CRC, record count
-// matching lastOffsetDelta+1 and the records it really holds (decompressing if needed).
-// Returns kCorruptMessage-style errors as absl::DataLossError and rule violations as
-// absl::InvalidArgumentError, each with a message naming the problem.
+// Full validation of one batch a client produced (`batch` is exactly one whole batch): magic 2,
+// sizes consistent, CRC, recordsCount >= 1 and equal to lastOffsetDelta+1 and to the records it
+// really holds, offset deltas 0,1,2..., every record's varint framing (decompressing if needed).
+// Returns kCorruptMessage-style errors (truncation, batchLength lying, CRC, damaged record
+// structure, corrupt compressed payload) as absl::DataLossError; rule violations (magic, codec,
+// counts, offset deltas) as absl::InvalidArgumentError; a payload that decompresses to more
+// than max_decompressed_bytes as absl::ResourceExhaustedError. Each message names the problem.
+// Does not check control/transactional flags, producer ids or timestamps: that is the broker's.
 absl::Status validate_batch(std::string_view batch, size_t max_decompressed_bytes);
 
 // In-place edits the broker makes before storing a batch.
@@ -87,7 +91,9 @@ struct Record {
   std::vector<RecordHeader> headers;
 };
 
-// Decodes every record of a whole batch (decompressing if needed).
+// Decodes every record of a whole batch (decompressing if needed). `batch` must be exactly one
+// batch. Checks the framing like validate_batch but not the CRC nor that offset deltas are
+// consecutive (compacted batches have gaps); errors use the same status codes.
 absl::StatusOr<std::vector<Record>> decode_records(std::string_view batch,
                                                    size_t max_decompressed_bytes);
 
@@ -103,8 +109,11 @@ struct BatchOptions {
   int32_t partition_leader_epoch = -1;
 };
 
-// Builds one whole batch from records (offsets and timestamps taken from the records, deltas
-// computed against the first). REQUIRES: !records.empty().
+// Builds one whole batch with a valid CRC. baseOffset is options.base_offset; each record's
+// offsetDelta is its offset minus the first record's offset (so give offsets 0,1,2... or the
+// real ones); baseTimestamp is the first record's timestamp, maxTimestamp the largest.
+// lastOffsetDelta is the largest delta. Fails (InvalidArgument) on no records, offsets that go
+// backwards or span more than int32, or a batch over 2 GiB.
 absl::StatusOr<std::string> build_batch(const BatchOptions& options,
                                         const std::vector<Record>& records);
 
