@@ -6,6 +6,7 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import emit_codec  # noqa: E402
