@@ -1,0 +1,125 @@
+// Runs gregorctl's topic verbs against a broker and decides what to print and the exit code.
+#include "tools/gregorctl/commands.h"
+
+#include "absl/strings/str_cat.h"
+#include "protocol/error_codes.h"
+#include "tools/gregorctl/kafka_client.h"
+#include "tools/gregorctl/output.h"
+#include "tools/gregorctl/topic_admin.h"
+#include "tools/gregorctl/topic_errors.h"
+
+namespace gregor::tools {
+
+namespace {
+
+const int16_t kTopicAlreadyExists = protocol::code(protocol::ErrorCode::kTopicAlreadyExists);
+
+void add_error(Report& report, const std::string& message) {
+  absl::StrAppend(&report.err, "Error: ", message, "\n");
+  report.exit_code = 1;
+}
+
+Report error_report(const absl::Status& status) {
+  Report report;
+  add_error(report, std::string(status.message()));
+  return report;
+}
+
+// Splits topics into those to print and those whose error goes to stderr.
+std::vector<TopicInfo> printable_topics(const ClusterMetadata& metadata, Report& report) {
+  std::vector<TopicInfo> ok;
+  for (const TopicInfo& t : metadata.topics) {
+    if (t.error_code == 0) {
+      ok.push_back(t);
+    } else {
+      add_error(report, describe_topic_error(TopicVerb::kDescribe, t.name, t.error_code, {}));
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
+Report report_create(const Command& cmd, const std::vector<TopicResult>& results) {
+  Report report;
+  std::vector<ResultLine> lines;
+  for (const TopicResult& r : results) {
+    ResultStatus status = cmd.validate_only ? ResultStatus::kValid : ResultStatus::kCreated;
+    if (r.error_code == kTopicAlreadyExists && cmd.if_not_exists) {
+      status = ResultStatus::kExists;
+    } else if (r.error_code != 0) {
+      status = ResultStatus::kError;
+      add_error(report, describe_topic_error(TopicVerb::kCreate, r));
+    }
+    lines.push_back({r, status});
+  }
+  report.out = render_results(lines, cmd.output);
+  return report;
+}
+
+Report report_delete(const Command& cmd, const std::vector<TopicResult>& results) {
+  Report report;
+  std::vector<ResultLine> lines;
+  for (const TopicResult& r : results) {
+    ResultStatus status = ResultStatus::kDeleted;
+    if (r.error_code != 0) {
+      status = ResultStatus::kError;
+      add_error(report, describe_topic_error(TopicVerb::kDelete, r));
+    }
+    lines.push_back({r, status});
+  }
+  report.out = render_results(lines, cmd.output);
+  return report;
+}
+
+Report report_list(const Command& cmd, const ClusterMetadata& metadata) {
+  Report report;
+  report.out = render_topic_list(printable_topics(metadata, report), cmd.output);
+  return report;
+}
+
+Report report_describe(const Command& cmd, const ClusterMetadata& metadata) {
+  Report report;
+  report.out = render_topic_describe(printable_topics(metadata, report), cmd.output);
+  return report;
+}
+
+Report run_command(const Command& cmd) {
+  ClientOptions options;
+  options.connect_timeout = std::chrono::milliseconds(cmd.timeout_ms);
+  // The broker gets cmd.timeout_ms to finish; the socket waits a little longer for its answer.
+  options.request_timeout = std::chrono::milliseconds(cmd.timeout_ms + 5'000);
+  absl::StatusOr<std::unique_ptr<KafkaClient>> client =
+      KafkaClient::connect(cmd.bootstrap_server, options);
+  if (!client.ok()) return error_report(client.status());
+
+  switch (cmd.verb) {
+    case Verb::kTopicCreate: {
+      std::vector<NewTopic> topics;
+      for (const std::string& name : cmd.topics) {
+        topics.push_back({name, cmd.partitions, cmd.replication_factor, cmd.configs});
+      }
+      auto results = create_topics(**client, topics, cmd.validate_only, cmd.timeout_ms);
+      if (!results.ok()) return error_report(results.status());
+      return report_create(cmd, *results);
+    }
+    case Verb::kTopicDelete: {
+      auto results = delete_topics(**client, cmd.topics, cmd.timeout_ms);
+      if (!results.ok()) return error_report(results.status());
+      return report_delete(cmd, *results);
+    }
+    case Verb::kTopicList: {
+      auto metadata = fetch_metadata(**client, {});
+      if (!metadata.ok()) return error_report(metadata.status());
+      return report_list(cmd, *metadata);
+    }
+    case Verb::kTopicDescribe: {
+      auto metadata = fetch_metadata(**client, cmd.topics);
+      if (!metadata.ok()) return error_report(metadata.status());
+      return report_describe(cmd, *metadata);
+    }
+  }
+  return error_report(absl::InternalError("unknown verb"));
+}
+
+}  // namespace gregor::tools
