@@ -315,6 +315,49 @@ TEST(RecordBatchCompressed, CorruptPayloadAndBombLimit) {
   }
 }
 
+std::string from_hex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+// Batches written by kafka-python 2.0.2 (DefaultRecordBatchBuilder), uncompressed and gzip:
+// (k1, "v1"x50, header h=x), (null key, "second"), (k3, null value, header n=null).
+TEST(RecordBatch, DecodesBatchesWrittenByKafkaPython) {
+  const std::string none = from_hex(
+      "0000000000000000000000bd00000000023c1699a60000000000020000018bcfe568000000018bcfe56809ff"
+      "ffffffffffffffffffffffffff00000003e201000000046b31c8017631763176317631763176317631763176"
+      "3176317631763176317631763176317631763176317631763176317631763176317631763176317631763176"
+      "3176317631763176317631763176317631763176317631763176317631763176317631763176310202680278"
+      "18000a02010c7365636f6e640016001204046b330102026e01");
+  const std::string gzip = from_hex(
+      "00000000000000000000007100000000025d0fa0b70001000000020000018bcfe568000000018bcfe56809ff"
+      "ffffffffffffffffffffffffff000000031f8b08004d51066b02ff7bc4c8c0c0c0926d7882b1cc90f6908929"
+      "83a94282818b8991a73835393f2f85418c41888525db989189298f1100c4faee868c000000");
+  std::string v1;
+  for (int i = 0; i < 50; ++i) v1 += "v1";
+  for (const std::string& b : {none, gzip}) {
+    ASSERT_TRUE(validate_batch(b, kMax).ok()) << validate_batch(b, kMax);
+    absl::StatusOr<std::vector<Record>> rs = decode_records(b, kMax);
+    ASSERT_TRUE(rs.ok()) << rs.status();
+    ASSERT_EQ(rs->size(), 3u);
+    EXPECT_EQ((*rs)[0].key, "k1");
+    EXPECT_EQ((*rs)[0].value, v1);
+    ASSERT_EQ((*rs)[0].headers.size(), 1u);
+    EXPECT_EQ((*rs)[0].headers[0].key, "h");
+    EXPECT_EQ((*rs)[0].headers[0].value, "x");
+    EXPECT_EQ((*rs)[1].key, std::nullopt);
+    EXPECT_EQ((*rs)[1].value, "second");
+    EXPECT_EQ((*rs)[1].timestamp, 1700000000005);
+    EXPECT_EQ((*rs)[2].offset, 2);
+    EXPECT_EQ((*rs)[2].value, std::nullopt);
+    ASSERT_EQ((*rs)[2].headers.size(), 1u);
+    EXPECT_EQ((*rs)[2].headers[0].value, std::nullopt);
+  }
+}
+
 // Random damage must give errors, never crashes or huge allocations (run under ASan in CI).
 TEST(RecordBatch, RandomMutationsNeverCrash) {
   std::mt19937 rng(1);
