@@ -38,6 +38,16 @@ struct ReadInfo {
   int64_t log_start_offset = 0;
 };
 
+// How to open an existing log; the LogManager fills it from its checkpoint files.
+struct LogOpenOptions {
+  // Scan segments that may hold offsets at or above recovery_point (unclean shutdown).
+  bool recover = false;
+  // Offsets below this were flushed before the crash (recovery-point-offset-checkpoint).
+  int64_t recovery_point = 0;
+  // From log-start-offset-checkpoint; the first segment's base offset if larger.
+  int64_t log_start_offset = 0;
+};
+
 class Log {
  public:
   // Opens (creating if needed) the partition directory. If `recover` is true every segment
@@ -46,6 +56,9 @@ class Log {
   static absl::StatusOr<std::shared_ptr<Log>> open(const std::filesystem::path& dir,
                                                    const LogConfig& config, const Clock* clock,
                                                    bool recover);
+  static absl::StatusOr<std::shared_ptr<Log>> open(const std::filesystem::path& dir,
+                                                   const LogConfig& config, const Clock* clock,
+                                                   const LogOpenOptions& options);
   ~Log();
 
   // Validates `batches` (one or more whole v2 batches as produced by a client), assigns
@@ -55,7 +68,8 @@ class Log {
   absl::StatusOr<AppendInfo> append(std::string& batches);
 
   // Appends batches that already carry their offsets (internal writers such as the metadata
-  // log, or a follower); `batches` must start at log_end_offset().
+  // log, or a follower); `batches` must start at log_end_offset() (a later first offset is
+  // accepted, for sources with gaps). Offsets must strictly increase; CRCs are checked.
   absl::StatusOr<AppendInfo> append_with_offsets(std::string_view batches);
 
   // Reads whole batches starting with the one holding `offset`, up to `max_bytes` (at least one
@@ -87,8 +101,16 @@ class Log {
   // Closes and removes the whole directory.
   absl::Status remove();
 
+  // flush.ms: flushes if unflushed data is older than flush.ms (LogManager's scheduler).
+  absl::Status flush_if_due();
+
   const std::filesystem::path& dir() const;
   void update_config(const LogConfig& config);
+
+  // Introspection for tests and metrics.
+  int64_t recovered_batches() const;  // batches scanned by recovery when the log was opened
+  int64_t flush_count() const;        // flush() calls that issued fdatasync
+  std::vector<int64_t> segment_base_offsets() const;
 
  private:
   class Impl;

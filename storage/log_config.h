@@ -8,17 +8,17 @@
 namespace gregor::storage {
 
 struct LogConfig {
-  int64_t segment_bytes = 1LL << 30;              // segment.bytes
-  int64_t segment_ms = 7LL * 24 * 3600 * 1000;    // segment.ms
-  int32_t segment_index_bytes = 10 * 1024 * 1024; // segment.index.bytes
-  int32_t index_interval_bytes = 4096;            // index.interval.bytes
-  int64_t retention_ms = 7LL * 24 * 3600 * 1000;  // retention.ms (-1: unlimited)
-  int64_t retention_bytes = -1;                   // retention.bytes (-1: unlimited)
+  int64_t segment_bytes = 1LL << 30;               // segment.bytes
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;     // segment.ms
+  int32_t segment_index_bytes = 10 * 1024 * 1024;  // segment.index.bytes
+  int32_t index_interval_bytes = 4096;             // index.interval.bytes
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;   // retention.ms (-1: unlimited)
+  int64_t retention_bytes = -1;                    // retention.bytes (-1: unlimited)
   int64_t flush_interval_messages = std::numeric_limits<int64_t>::max();  // flush.messages
   int64_t flush_interval_ms = std::numeric_limits<int64_t>::max();        // flush.ms
-  int32_t max_message_bytes = 1048588;            // max.message.bytes
-  bool log_append_time = false;                   // message.timestamp.type=LogAppendTime
-  int64_t file_delete_delay_ms = 60000;           // file.delete.delay.ms
+  int32_t max_message_bytes = 1048588;                                    // max.message.bytes
+  bool log_append_time = false;          // message.timestamp.type=LogAppendTime
+  int64_t file_delete_delay_ms = 60000;  // file.delete.delay.ms
 };
 
 }  // namespace gregor::storage

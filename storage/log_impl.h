@@ -1,0 +1,77 @@
+// Private to storage/: the state behind storage::Log, shared by log.cc (append, read, flush,
+// retention) and log_open.cc (directory scan and recovery).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/log.h"
+#include "storage/segment.h"
+
+namespace gregor::storage {
+
+class Log::Impl {
+ public:
+  Impl(std::filesystem::path dir, const LogConfig& config, const Clock* clock)
+      : dir_(std::move(dir)), clock_(clock), config_(config) {}
+
+  // Opening (log_open.cc).
+  absl::Status load(const LogOpenOptions& options);
+
+  absl::StatusOr<AppendInfo> append(std::string& batches);
+  absl::StatusOr<AppendInfo> append_with_offsets(std::string_view batches);
+  absl::StatusOr<ReadInfo> read(int64_t offset, int64_t max_bytes, bool min_one_batch) const;
+  std::pair<int64_t, int64_t> offset_for_timestamp(int64_t ts) const;
+  std::pair<int64_t, int64_t> max_timestamp_offset() const;
+  absl::Status flush();
+  absl::Status flush_if_due();
+  absl::StatusOr<int> apply_retention();
+  absl::Status close();
+
+  const std::filesystem::path dir_;
+  const Clock* const clock_;
+
+  // Offsets, published for lock-free readers; written under mu_.
+  std::atomic<int64_t> log_start_offset_{0};
+  std::atomic<int64_t> log_end_offset_{0};
+  std::atomic<int64_t> flushed_offset_{0};
+  std::atomic<int64_t> size_bytes_{0};
+  std::atomic<int64_t> flush_count_{0};
+  int64_t recovered_batches_ = 0;  // written once by load()
+
+  // Guards the segment map, the config and the append/roll state.
+  mutable absl::Mutex mu_;
+  LogConfig config_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::shared_ptr<Segment>> segments_ ABSL_GUARDED_BY(mu_);
+  // Rolled segments whose data (and indexes) have not been fdatasync'ed yet.
+  std::vector<std::shared_ptr<Segment>> unflushed_segments_ ABSL_GUARDED_BY(mu_);
+  int64_t unflushed_messages_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_flush_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  bool dir_dirty_ ABSL_GUARDED_BY(mu_) = false;  // files created since the last dir fsync
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Serializes flush() so that flushed_offset_ only grows and fsyncs do not pile up.
+  absl::Mutex flush_mu_;
+
+ private:
+  struct Parsed {
+    std::vector<BatchInfo> infos;
+    int64_t records = 0;
+  };
+  // Splits and checks client batches (framing, size limit, validate_batch).
+  absl::StatusOr<Parsed> parse_client_batches(std::string_view batches) const;
+  std::shared_ptr<Segment> active() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Rolls first if the append of `bytes` up to `last_offset` would not fit the active segment.
+  absl::Status maybe_roll(int64_t bytes, int64_t first_offset, int64_t last_offset, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status roll(int64_t new_base, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<AppendInfo> write(std::string_view batches, const Parsed& parsed, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+};
+
+}  // namespace gregor::storage
