@@ -58,8 +58,9 @@ struct RecordBatchHeader {
 // fewer bytes are given or batchLength is smaller than the header. Does not check the CRC.
 absl::StatusOr<RecordBatchHeader> parse_batch_header(std::string_view bytes);
 
-// True if the stored CRC matches CRC-32C over bytes 21..total_size. REQUIRES: batch holds the
-// whole batch (header.total_size() bytes).
+// True if the stored CRC matches CRC-32C over bytes 21..total_size. `batch` should hold the
+// whole batch (header.total_size() bytes, more is ignored); if it is shorter, or its header is
+// unreadable, the answer is false rather than a crash.
 bool batch_crc_valid(std::string_view batch);
 
 // Full validation of one batch a client produced (`batch` is exactly one whole batch): magic 2,
