@@ -1,0 +1,57 @@
+// One client connection: a reader coroutine that reads size-framed requests and starts a
+// handler for each, and a writer coroutine that sends the responses in request order.
+// Runs entirely on one reactor thread (its socket's executor), so its state needs no lock;
+// other threads reach it only through asio::post.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "broker/async_event.h"
+#include "broker/handlers/handler.h"
+
+namespace gregor::broker {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // Requests read but not yet answered; the reader stops reading at this bound, so one client
+  // cannot make the broker buffer without limit.
+  static constexpr size_t kMaxInFlight = 32;
+
+  Connection(Broker& broker, asio::ip::tcp::socket socket, int32_t max_request_bytes);
+
+  // Runs until the peer closes, a malformed frame arrives, or shutdown() is called.
+  asio::awaitable<void> run();
+  // Stops reading new requests; responses already owed are still written. Any thread.
+  void shutdown();
+
+ private:
+  struct Pending {
+    bool ready = false;
+    Response response;
+    int32_t correlation_id = 0;
+    int16_t response_header_version = 0;
+  };
+
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> handle(std::string frame, std::shared_ptr<Pending> slot);
+  asio::awaitable<bool> write_response(Pending& p);
+  asio::awaitable<bool> send_file(const protocol::FileSlice& slice);
+  void close();
+
+  Broker& broker_;
+  asio::ip::tcp::socket socket_;
+  int32_t max_request_bytes_;
+  std::string peer_;
+  std::deque<std::shared_ptr<Pending>> pending_;
+  std::shared_ptr<AsyncEvent> writer_wake_;
+  std::shared_ptr<AsyncEvent> reader_wake_;
+  bool reading_done_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace gregor::broker

@@ -1,0 +1,32 @@
+// The one table of APIs Gregor serves. The listed ranges are a compatibility surface of their
+// own (../shared/PROTOCOL-NOTES.md): librdkafka 2.0.2 turns features off unless exact old
+// versions are listed, so minimums stay low even where old versions are only rejected.
+#include "broker/handlers/handlers.h"
+
+namespace gregor::broker {
+
+const std::vector<ApiEntry>& api_table() {
+  static const std::vector<ApiEntry> table = {
+      // Produce v0-2 are listed (librdkafka's compression check asks for 0..0) and answered
+      // with UNSUPPORTED_VERSION, as Kafka 4.0 does (KAFKA-18659).
+      {0, 0, 9, handle_produce},
+      // Fetch stays at 12: v13+ switches the Java client to topic IDs.
+      {1, 4, 12, handle_fetch},
+      {2, 1, 8, handle_list_offsets},
+      {3, 0, 12, handle_metadata},
+      {10, 0, 4, handle_find_coordinator},
+      {18, 0, 3, handle_api_versions},
+      {19, 0, 7, handle_create_topics},
+      {20, 0, 6, handle_delete_topics},
+  };
+  return table;
+}
+
+const ApiEntry* find_api(int16_t api_key) {
+  for (const ApiEntry& e : api_table()) {
+    if (e.api_key == api_key) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace gregor::broker

@@ -1,0 +1,141 @@
+// Produce (key 0): validate and append each partition's batches; answer after the acks the
+// client asked for (acks=all waits for the grouped fdatasync unless gregor.acks.all.fsync=false).
+#include <memory>
+
+#include "broker/async_event.h"
+#include "broker/broker.h"
+#include "broker/error_mapping.h"
+#include "broker/handlers/handlers.h"
+#include "broker/partition_manager.h"
+#include "protocol/messages/produce_request.h"
+#include "protocol/messages/produce_response.h"
+#include "spdlog/spdlog.h"
+#include "storage/flusher.h"
+#include "storage/log_manager.h"
+
+namespace gregor::broker {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::msg::ProduceRequest;
+using protocol::msg::ProduceResponse;
+using PartitionResponse = ProduceResponse::PartitionProduceResponse;
+
+// Versions 0-2 carry message sets v0/v1, which Gregor does not store (PROTOCOL-NOTES 4.2).
+constexpr int16_t kFirstSupportedVersion = 3;
+
+// Outstanding fsync waits of one request; the last one to finish wakes the handler.
+struct SyncWait {
+  explicit SyncWait(const asio::any_io_executor& ex) : done(std::make_shared<AsyncEvent>(ex)) {}
+  std::shared_ptr<AsyncEvent> done;
+  std::mutex mu;  // guards remaining and the error codes written through `errors`
+  int remaining = 0;
+};
+
+ProduceResponse error_response(const ProduceRequest& req, ErrorCode error) {
+  ProduceResponse resp;
+  for (const auto& topic : req.topic_data) {
+    auto& t = resp.responses.emplace_back();
+    t.name = topic.name;
+    for (const auto& p : topic.partition_data) {
+      auto& out = t.partition_responses.emplace_back();
+      out.index = p.index;
+      out.error_code = protocol::code(error);
+      out.base_offset = -1;
+    }
+  }
+  return resp;
+}
+
+}  // namespace
+
+asio::awaitable<Response> handle_produce(RequestContext& ctx) {
+  ProduceRequest req;
+  req.decode(ctx.body, ctx.version());
+  if (!ctx.body.ok()) co_return Response::close_connection();
+  if (ctx.version() < kFirstSupportedVersion) {
+    co_return encode_response(error_response(req, ErrorCode::kUnsupportedVersion), ctx.version());
+  }
+  if (req.acks != 0 && req.acks != 1 && req.acks != -1) {
+    co_return encode_response(error_response(req, ErrorCode::kInvalidRequiredAcks), ctx.version());
+  }
+  Broker& broker = ctx.broker;
+  bool wait_for_sync = req.acks == -1 && broker.config().acks_all_fsync;
+
+  ProduceResponse resp;
+  auto sync = std::make_shared<SyncWait>(ctx.executor);
+  // Responses the flusher fills in; kept separately so the flusher thread never touches `resp`.
+  std::vector<std::pair<PartitionResponse*, std::shared_ptr<ErrorCode>>> sync_results;
+  for (const auto& topic : req.topic_data) {
+    auto& t = resp.responses.emplace_back();
+    t.name = topic.name;
+    t.partition_responses.reserve(topic.partition_data.size());
+    for (const auto& p : topic.partition_data) {
+      auto& out = t.partition_responses.emplace_back();
+      out.index = p.index;
+      out.base_offset = -1;
+      std::shared_ptr<Partition> partition = broker.partitions().get(topic.name, p.index);
+      if (!partition) {
+        out.error_code = protocol::code(ErrorCode::kUnknownTopicOrPartition);
+        continue;
+      }
+      if (p.records.is_null() || !p.records.bytes || p.records.bytes->empty()) {
+        out.error_code = protocol::code(ErrorCode::kInvalidRecord);
+        out.error_message = "empty or null record set";
+        continue;
+      }
+      // The log assigns offsets in place, so it gets its own copy of the client's bytes.
+      std::string batches(*p.records.bytes);
+      absl::StatusOr<storage::AppendInfo> info = partition->log().append(batches);
+      if (!info.ok()) {
+        out.error_code = protocol::code(error_for(info.status()));
+        out.error_message = std::string(info.status().message());
+        spdlog::debug("produce to {}-{} failed: {}", topic.name, p.index, info.status().message());
+        continue;
+      }
+      out.error_code = protocol::code(ErrorCode::kNone);
+      out.base_offset = info->base_offset;
+      out.log_append_time_ms = info->log_append_time;
+      out.log_start_offset = info->log_start_offset;
+      partition->notify_appended();
+      if (wait_for_sync) {
+        auto result = std::make_shared<ErrorCode>(ErrorCode::kNone);
+        sync_results.emplace_back(&out, result);
+        {
+          std::lock_guard lock(sync->mu);
+          ++sync->remaining;
+        }
+        broker.logs().flusher().request(
+            partition->log_ptr(), info->last_offset, [sync, result](absl::Status s) {
+              std::lock_guard lock(sync->mu);
+              if (!s.ok()) *result = ErrorCode::kKafkaStorageError;
+              if (--sync->remaining == 0) sync->done->notify_from_any_thread();
+            });
+      }
+    }
+  }
+  if (!sync_results.empty()) {
+    for (;;) {
+      {
+        std::lock_guard lock(sync->mu);
+        if (sync->remaining == 0) break;
+      }
+      co_await sync->done->wait();
+    }
+    for (auto& [out, result] : sync_results) {
+      if (*result != ErrorCode::kNone) {
+        // Written but not durable: the client must not count it as acknowledged.
+        out->error_code = protocol::code(*result);
+        out->base_offset = -1;
+      }
+    }
+  }
+  if (req.acks == 0) {
+    Response none;
+    none.send = false;
+    co_return none;
+  }
+  co_return encode_response(resp, ctx.version());
+}
+
+}  // namespace gregor::broker
