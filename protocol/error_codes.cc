@@ -33,6 +33,11 @@ std::string_view error_message(ErrorCode e) {
     case ErrorCode::kUnsupportedCompressionType: return "UNSUPPORTED_COMPRESSION_TYPE";
     case ErrorCode::kInvalidRecord: return "INVALID_RECORD";
     case ErrorCode::kUnknownTopicId: return "UNKNOWN_TOPIC_ID";
+    case ErrorCode::kTopicAuthorizationFailed: return "TOPIC_AUTHORIZATION_FAILED";
+    case ErrorCode::kClusterAuthorizationFailed: return "CLUSTER_AUTHORIZATION_FAILED";
+    case ErrorCode::kNotController: return "NOT_CONTROLLER";
+    case ErrorCode::kReassignmentInProgress: return "REASSIGNMENT_IN_PROGRESS";
+    case ErrorCode::kTopicDeletionDisabled: return "TOPIC_DELETION_DISABLED";
     default: return "KAFKA_ERROR";
   }
 }

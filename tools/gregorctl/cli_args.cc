@@ -55,8 +55,10 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   create->add_flag("--validate-only", cmd.validate_only, "check the request, create nothing");
 
   CLI::App* list = topic->add_subcommand("list", "list topics");
+  list->add_flag("--exclude-internal", cmd.exclude_internal, "leave out internal topics");
   CLI::App* describe = topic->add_subcommand("describe", "describe topics (all when none given)");
   describe->add_option("names", cmd.topics, "topic names");
+  describe->add_flag("--exclude-internal", cmd.exclude_internal, "leave out internal topics");
   CLI::App* del = topic->add_subcommand("delete", "delete topics");
   del->add_option("names", cmd.topics, "topic names")->required();
 

@@ -26,6 +26,7 @@ struct Command {
   std::vector<std::pair<std::string, std::string>> configs;  // --config k=v, in order given
   bool if_not_exists = false;
   bool validate_only = false;
+  bool exclude_internal = false;  // list/describe: leave out __consumer_offsets and the like
 };
 
 // Either a command to run, or what to print and the exit code (help: 0, usage errors: nonzero).

@@ -1,6 +1,9 @@
 // Runs gregorctl's topic verbs against a broker and decides what to print and the exit code.
 #include "tools/gregorctl/commands.h"
 
+#include <chrono>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "protocol/error_codes.h"
 #include "tools/gregorctl/kafka_client.h"
@@ -13,6 +16,7 @@ namespace gregor::tools {
 namespace {
 
 const int16_t kTopicAlreadyExists = protocol::code(protocol::ErrorCode::kTopicAlreadyExists);
+const int16_t kLeaderNotAvailable = protocol::code(protocol::ErrorCode::kLeaderNotAvailable);
 
 void add_error(Report& report, const std::string& message) {
   absl::StrAppend(&report.err, "Error: ", message, "\n");
@@ -26,9 +30,11 @@ Report error_report(const absl::Status& status) {
 }
 
 // Splits topics into those to print and those whose error goes to stderr.
-std::vector<TopicInfo> printable_topics(const ClusterMetadata& metadata, Report& report) {
+std::vector<TopicInfo> printable_topics(const Command& cmd, const ClusterMetadata& metadata,
+                                        Report& report) {
   std::vector<TopicInfo> ok;
   for (const TopicInfo& t : metadata.topics) {
+    if (t.internal && cmd.exclude_internal) continue;
     if (t.error_code == 0) {
       ok.push_back(t);
     } else {
@@ -36,6 +42,29 @@ std::vector<TopicInfo> printable_topics(const ClusterMetadata& metadata, Report&
     }
   }
   return ok;
+}
+
+bool leader_pending(const ClusterMetadata& metadata) {
+  for (const TopicInfo& t : metadata.topics) {
+    if (t.error_code == kLeaderNotAvailable) return true;
+  }
+  return false;
+}
+
+// Metadata for list/describe. A topic created a moment ago may still answer
+// LEADER_NOT_AVAILABLE; that passes quickly, so ask again for a short while before printing it.
+absl::StatusOr<ClusterMetadata> settled_metadata(KafkaClient& client, const Command& cmd) {
+  constexpr auto kPatience = std::chrono::seconds(3);
+  constexpr auto kPause = std::chrono::milliseconds(100);
+  auto give_up = std::chrono::steady_clock::now() + kPatience;
+  for (;;) {
+    absl::StatusOr<ClusterMetadata> metadata = fetch_metadata(client, cmd.topics);
+    if (!metadata.ok() || !leader_pending(*metadata) ||
+        std::chrono::steady_clock::now() + kPause > give_up) {
+      return metadata;
+    }
+    std::this_thread::sleep_for(kPause);
+  }
 }
 
 }  // namespace
@@ -74,13 +103,13 @@ Report report_delete(const Command& cmd, const std::vector<TopicResult>& results
 
 Report report_list(const Command& cmd, const ClusterMetadata& metadata) {
   Report report;
-  report.out = render_topic_list(printable_topics(metadata, report), cmd.output);
+  report.out = render_topic_list(printable_topics(cmd, metadata, report), cmd.output);
   return report;
 }
 
 Report report_describe(const Command& cmd, const ClusterMetadata& metadata) {
   Report report;
-  report.out = render_topic_describe(printable_topics(metadata, report), cmd.output);
+  report.out = render_topic_describe(printable_topics(cmd, metadata, report), cmd.output);
   return report;
 }
 
@@ -109,12 +138,12 @@ Report run_command(const Command& cmd) {
       return report_delete(cmd, *results);
     }
     case Verb::kTopicList: {
-      auto metadata = fetch_metadata(**client, {});
+      auto metadata = settled_metadata(**client, cmd);
       if (!metadata.ok()) return error_report(metadata.status());
       return report_list(cmd, *metadata);
     }
     case Verb::kTopicDescribe: {
-      auto metadata = fetch_metadata(**client, cmd.topics);
+      auto metadata = settled_metadata(**client, cmd);
       if (!metadata.ok()) return error_report(metadata.status());
       return report_describe(cmd, *metadata);
     }

@@ -54,6 +54,13 @@ TEST(CliArgs, GlobalOptionsAfterTheVerb) {
   EXPECT_EQ(o.command->output, OutputFormat::kJson);
 }
 
+TEST(CliArgs, ExcludeInternal) {
+  ParseOutcome o = parse({"topic", "list", "--exclude-internal"});
+  ASSERT_TRUE(o.command.has_value()) << o.err;
+  EXPECT_TRUE(o.command->exclude_internal);
+  EXPECT_FALSE(parse({"topic", "list"}).command->exclude_internal);
+}
+
 TEST(CliArgs, DescribeTakesZeroOrMoreNames) {
   ParseOutcome none = parse({"topic", "describe"});
   ASSERT_TRUE(none.command.has_value());

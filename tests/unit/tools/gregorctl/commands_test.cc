@@ -280,5 +280,50 @@ TEST(Commands, ReportsWithoutABroker) {
             "\"error_message\":null}]}\n");
 }
 
+TEST(Commands, ExcludeInternal) {
+  Command cmd;
+  ClusterMetadata md;
+  TopicInfo internal;
+  internal.name = "__consumer_offsets";
+  internal.internal = true;
+  TopicInfo user;
+  user.name = "orders";
+  md.topics = {internal, user};
+  EXPECT_NE(report_list(cmd, md).out.find("__consumer_offsets"), std::string::npos);
+  cmd.exclude_internal = true;
+  Report r = report_list(cmd, md);
+  EXPECT_EQ(r.out.find("__consumer_offsets"), std::string::npos);
+  EXPECT_NE(r.out.find("orders"), std::string::npos);
+}
+
+TEST(Commands, DescribeWaitsOutLeaderNotAvailable) {
+  int metadata_calls = 0;
+  FakeBroker broker([&](const FakeRequest& req) -> FakeReply {
+    if (req.api_key == 18) {
+      msg::ApiVersionsResponse resp;
+      resp.api_keys = {{18, 0, 3}, {3, 0, 12}};
+      return testing::encode_body(resp, req.api_version);
+    }
+    msg::MetadataResponse resp;
+    auto& topic = resp.topics.emplace_back();
+    topic.name = "fresh";
+    if (++metadata_calls < 3) {
+      topic.error_code = 5;
+    } else {
+      topic.partitions.emplace_back().replica_nodes = {1};
+    }
+    return testing::encode_body(resp, req.api_version);
+  });
+  Command cmd;
+  cmd.verb = Verb::kTopicDescribe;
+  cmd.bootstrap_server = broker.bootstrap();
+  cmd.topics = {"fresh"};
+  cmd.output = OutputFormat::kJson;
+  Report r = run_command(cmd);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"partition_count\":1"), std::string::npos) << r.out;
+  EXPECT_EQ(metadata_calls, 3);
+}
+
 }  // namespace
 }  // namespace gregor::tools
