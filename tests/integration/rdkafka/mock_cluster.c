@@ -11,21 +11,23 @@
 
 static volatile sig_atomic_t g_stop;
 
-static void on_signal(int sig) { g_stop = sig; }
+static void on_signal(int sig) {
+  g_stop = sig;
+}
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   char err[512];
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err))) {
     fprintf(stderr, "%s\n", err);
     return 2;
   }
-  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
   if (!rk) {
     fprintf(stderr, "rd_kafka_new: %s\n", err);
     return 2;
   }
-  rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, 1);
+  rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(rk, 1);
   if (!mc) {
     fprintf(stderr, "mock cluster failed\n");
     return 2;
@@ -33,7 +35,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     char name[256];
     snprintf(name, sizeof(name), "%s", argv[i]);
-    char *colon = strchr(name, ':');
+    char* colon = strchr(name, ':');
     int partitions = 1;
     if (colon) {
       *colon = '\0';
