@@ -19,8 +19,17 @@ PYTHON = "/usr/bin/python3"
 # of tests while the broker is not buildable. Tests that need the data dir or gregorctl skip.
 MOCK = os.environ.get("GREGOR_ITEST_MOCK") == "1"
 KEEP_TMP = os.environ.get("GREGOR_KEEP_TMP") == "1"
+
+
+def _sanitized_build():
+    try:
+        return "GREGOR_SANITIZE:BOOL=ON" in (BUILD_DIR / "CMakeCache.txt").read_text()
+    except OSError:
+        return False
+
+
 # Under AddressSanitizer everything is slower; deadlines scale with this factor.
-SLOW = float(os.environ.get("GREGOR_ITEST_SLOWDOWN", "1"))
+SLOW = float(os.environ.get("GREGOR_ITEST_SLOWDOWN", "3" if _sanitized_build() else "1"))
 
 
 def gregord_path():

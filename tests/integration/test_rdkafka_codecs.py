@@ -11,7 +11,7 @@ PARTITIONS = 4
 
 
 class RdkafkaCodecs(BrokerTestCase):
-    mock_topics = [f"codec-{c}:{PARTITIONS}" for c in CODECS]
+    mock_topics = [f"codec-{c}:{PARTITIONS}" for c in CODECS] + [f"codec-keyed:{PARTITIONS}"]
 
     def check_codec(self, codec):
         topic = f"codec-{codec}"
@@ -35,6 +35,12 @@ class RdkafkaCodecs(BrokerTestCase):
             self.assertEqual(last[0] + last[4] + 1, RECORDS // PARTITIONS,
                              f"{topic}-{p}: last batch does not end at the record count")
         self.assert_broker_alive()
+
+    def test_key_partitioner_acks_1(self):
+        # librdkafka's own key hashing chooses partitions; the DR reports where each went.
+        out = self.rdkafka("roundtrip", "codec-keyed", codec="lz4", count=10000,
+                           partitions=PARTITIONS, partitioner="key", acks="1", create=not MOCK)
+        self.assertIn("OK roundtrip", out.stdout)
 
     def test_none(self):
         self.check_codec("none")
