@@ -32,6 +32,8 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::open(const std::filesystem::pa
                                                        int32_t index_interval_bytes) {
   std::filesystem::path log_path = dir / (segment_file_stem(base_offset) + ".log");
   std::shared_ptr<Segment> seg(new Segment(log_path, base_offset, index_interval_bytes));
+  seg->indexes_existed_ = std::filesystem::exists(with_ext(log_path, ".index")) &&
+                          std::filesystem::exists(with_ext(log_path, ".timeindex"));
   auto log = File::open(log_path, /*create=*/true);
   if (!log.ok()) return log.status();
   seg->log_ = std::move(*log);
@@ -143,6 +145,9 @@ absl::StatusOr<int64_t> Segment::recover(bool* truncated) {
 absl::Status Segment::load() {
   auto file_size = log_->size();
   if (!file_size.ok()) return file_size.status();
+  if (!indexes_existed_ && *file_size > 0) {
+    return absl::DataLossError(log_path_.string() + ": index files missing");
+  }
   absl::Status s = offset_index_->sanity_check(*file_size);
   if (!s.ok()) return s;
   auto last = offset_index_->last_entry();

@@ -70,9 +70,9 @@ class Segment {
   // and both indexes are rebuilt. Returns the number of valid batches scanned; sets
   // *truncated when bytes were cut.
   absl::StatusOr<int64_t> recover(bool* truncated);
-  // Trusting open (after a clean shutdown): checks the indexes (DataLoss if they fail the
-  // sanity check, so the caller can recover()), then finds the end by scanning the batches
-  // after the last offset-index entry.
+  // Trusting open (after a clean shutdown): checks the indexes (DataLoss if one is missing or
+  // fails the sanity check, so the caller can recover()), then finds the end by scanning the
+  // batches after the last offset-index entry.
   absl::Status load();
 
   // Position of the first batch whose last offset >= offset, reading no further than
@@ -114,6 +114,7 @@ class Segment {
   std::atomic<int64_t> max_timestamp_{-1};
   std::atomic<int64_t> offset_of_max_timestamp_{-1};
   int64_t bytes_since_last_index_entry_ = 0;
+  bool indexes_existed_ = true;  // both index files were there when opened
 };
 
 }  // namespace gregor::storage
