@@ -44,12 +44,13 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
 
   CLI::App* create = topic->add_subcommand("create", "create a topic");
   create->add_option("name", cmd.topics, "topic name")->required()->expected(1);
-  create->add_option("--partitions,-p", partitions, "number of partitions (default: broker's)")
-      ->check(CLI::Range(1, 1'000'000));
+  // Counts are range-checked by the broker, not here, so that a bad value is answered with
+  // Kafka's own error (INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR) as with kafka-topics.sh.
+  create->add_option("--partitions,-p", partitions, "number of partitions (default: broker's)");
   create
       ->add_option("--replication-factor,-r", replication_factor,
                    "replicas per partition (default: broker's)")
-      ->check(CLI::Range(1, 32767));
+      ->check(CLI::Range(-32768, 32767));
   create->add_option("--config,-c", config_entries, "topic config key=value (repeatable)");
   create->add_flag("--if-not-exists", cmd.if_not_exists, "succeed if the topic already exists");
   create->add_flag("--validate-only", cmd.validate_only, "check the request, create nothing");

@@ -35,6 +35,13 @@ TEST(CliArgs, CreateWithEverything) {
   EXPECT_TRUE(c.validate_only);
 }
 
+TEST(CliArgs, CountsAreLeftToTheBroker) {
+  ParseOutcome o = parse({"topic", "create", "t", "--partitions", "0", "-r", "0"});
+  ASSERT_TRUE(o.command.has_value()) << o.err;
+  EXPECT_EQ(o.command->partitions, 0);
+  EXPECT_EQ(o.command->replication_factor, 0);
+}
+
 TEST(CliArgs, Defaults) {
   ParseOutcome o = parse({"topic", "create", "t"});
   ASSERT_TRUE(o.command.has_value()) << o.err;
@@ -87,7 +94,7 @@ TEST(CliArgs, UsageErrorsExitOne) {
                     {"topic"},
                     {"topic", "create"},
                     {"topic", "create", "a", "b"},
-                    {"topic", "create", "t", "--partitions", "0"},
+                    {"topic", "create", "t", "--replication-factor", "40000"},
                     {"topic", "create", "t", "--partitions", "x"},
                     {"topic", "create", "t", "--config", "novalue"},
                     {"topic", "create", "t", "--config", "=v"},

@@ -164,7 +164,7 @@ TEST(Commands, CreateExistingTopicFailsUnlessIfNotExists) {
 TEST(Commands, CreateCarriesTheBrokersMessage) {
   TopicBroker broker;
   Command cmd = broker.command(Verb::kTopicCreate, {"zero"});
-  cmd.partitions = 0;  // the CLI refuses 0, but the library passes it through
+  cmd.partitions = 0;
   cmd.output = OutputFormat::kJson;
   Report r = run_command(cmd);
   EXPECT_EQ(r.exit_code, 1);
