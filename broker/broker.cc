@@ -29,7 +29,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::open(BrokerConfig config) {
   std::unique_ptr<Broker> b(new Broker(std::move(config)));
   storage::LogManagerOptions options;
   for (const std::string& d : b->config_.log_dirs) options.log_dirs.emplace_back(d);
-  options.defaults = b->config_.log_defaults;
+  options.default_config = b->config_.log_defaults;
   options.retention_check_interval_ms = b->config_.log_retention_check_interval_ms;
   options.flush_scheduler_interval_ms = b->config_.log_flush_scheduler_interval_ms;
   absl::StatusOr<std::unique_ptr<storage::LogManager>> logs =
