@@ -64,7 +64,7 @@ absl::Status Broker::load_partitions() {
     if (t && partition < static_cast<int32_t>(t->partitions.size())) continue;
     spdlog::info("removing {}-{}: its topic is not in the metadata log", topic, partition);
     if (absl::Status s = logs_->remove(topic, partition); !s.ok()) {
-      spdlog::warn("could not remove {}-{}: {}", topic, partition, s.message());
+      spdlog::warn("could not remove {}-{}: {}", topic, partition, std::string(s.message()));
     }
   }
   logs_->start_background();
@@ -97,10 +97,10 @@ void Broker::stop() {
   if (server_) server_->stop();
   server_.reset();
   if (absl::Status s = logs_->shutdown(); !s.ok()) {
-    spdlog::error("log shutdown: {}", s.message());
+    spdlog::error("log shutdown: {}", std::string(s.message()));
   }
   if (metadata_) {
-    if (absl::Status s = metadata_->close(); !s.ok()) spdlog::error("metadata close: {}", s.message());
+    if (absl::Status s = metadata_->close(); !s.ok()) spdlog::error("metadata close: {}", std::string(s.message()));
   }
   logs_.reset();
 }
@@ -142,7 +142,7 @@ absl::Status Broker::delete_topic(const std::string& name) {
   if (absl::Status s = metadata_->delete_topic(name); !s.ok()) return s;
   for (const std::shared_ptr<Partition>& p : partitions_->remove_topic(name)) {
     if (absl::Status s = logs_->remove(name, p->id()); !s.ok()) {
-      spdlog::warn("deleting {}-{}: {}", name, p->id(), s.message());
+      spdlog::warn("deleting {}-{}: {}", name, p->id(), std::string(s.message()));
     }
   }
   spdlog::info("deleted topic {}", name);

@@ -90,7 +90,7 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
       if (!info.ok()) {
         out.error_code = protocol::code(error_for(info.status()));
         out.error_message = std::string(info.status().message());
-        spdlog::debug("produce to {}-{} failed: {}", topic.name, p.index, info.status().message());
+        spdlog::debug("produce to {}-{} failed: {}", topic.name, p.index, std::string(info.status().message()));
         continue;
       }
       out.error_code = protocol::code(ErrorCode::kNone);
