@@ -72,18 +72,24 @@ void Flusher::run() {
       flushed[r.log.get()] = r.log->flush();
       ++rounds;
     }
-    for (Request& r : batch) {
+    std::vector<absl::Status> results;
+    results.reserve(batch.size());
+    for (const Request& r : batch) {
       auto it = flushed.find(r.log.get());
       absl::Status s = it == flushed.end() ? absl::OkStatus() : it->second;
       if (s.ok() && r.log->flushed_offset() <= r.offset) {
         s = absl::FailedPreconditionError(absl::StrCat(
             "offset ", r.offset, " is not in the log (end ", r.log->log_end_offset(), ")"));
       }
-      r.done(s);
+      results.push_back(std::move(s));
     }
-    absl::MutexLock l(&mu_);
-    flushes_ += rounds;
-    completed_ += static_cast<int64_t>(batch.size());
+    {
+      // Counted before the callbacks run, so a caller woken by one sees consistent numbers.
+      absl::MutexLock l(&mu_);
+      flushes_ += rounds;
+      completed_ += static_cast<int64_t>(batch.size());
+    }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
   }
 }
 
