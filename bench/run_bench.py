@@ -30,6 +30,8 @@ def parse_args():
     p.add_argument("--lat-size", type=int, default=1024, help="record size of latency runs")
     p.add_argument("--lat-partitions", type=int, default=1, help="partitions of latency runs")
     p.add_argument("--no-broker", action="store_true", help="mock cluster only")
+    p.add_argument("--broker", help="gregord binary (default <build>/broker/gregord)")
+    p.add_argument("--perf", help="gregor_perf binary (default <build>/bench/gregor_perf)")
     p.add_argument("--skip", action="append", default=[],
                    choices=["throughput", "latency", "rss", "restart"], help="leave out a part")
     p.add_argument("--out", default=os.path.join(REPO, "docs", "BENCHMARKS.md"))
@@ -68,9 +70,10 @@ class Broker:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout=60.0):
-        """Starts the broker and returns seconds until its port accepts; raises on failure."""
-        self.port = free_port()
-        log = open(os.path.join(self.work_dir, f"gregord-{self.port}.log"), "w")
+        """Starts the broker (on the same port as before when restarted) and returns seconds
+        until its port accepts; raises on failure."""
+        self.port = self.port or free_port()
+        log = open(os.path.join(self.work_dir, f"gregord-{self.port}.log"), "a")
         cmd = [self.binary, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
                "--override", f"log.dirs={self.log_dir}"]
         t0 = time.monotonic()
@@ -95,6 +98,20 @@ class Broker:
         return self.proc is not None and self.proc.poll() is None
 
     def cpu_seconds(self):
+        """CPU of the live threads from schedstat (ns) when the kernel has it: stat's 10 ms
+        ticks are too coarse for runs of a few hundred MB. Falls back to utime+stime."""
+        total, tasks = 0, f"/proc/{self.proc.pid}/task"
+        try:
+            for tid in os.listdir(tasks):
+                try:
+                    with open(f"{tasks}/{tid}/schedstat") as f:
+                        total += int(f.read().split()[0])
+                except (OSError, ValueError, IndexError):
+                    pass
+            if total > 0:
+                return total / 1e9
+        except OSError:
+            pass
         with open(f"/proc/{self.proc.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -280,7 +297,7 @@ def restart(runner, broker_bin, work, a, extra):
         t0 = time.monotonic()
         extra["restart_port_s"] = b.start(timeout=300)
         o = runner.perf_run(["--mode", "offsets", "--bootstrap", b.bootstrap, "--topic", "restart",
-                             "--records", records], 300)
+                             "--records", records], 120)
         if o.get("ok"):
             extra["restart_ready_s"] = time.monotonic() - t0
         else:
@@ -312,11 +329,11 @@ def progress(msg):
 
 def main():
     a = parse_args()
-    perf = os.path.join(a.build, "bench", "gregor_perf")
+    perf = a.perf or os.path.join(a.build, "bench", "gregor_perf")
     if not os.access(perf, os.X_OK):
         sys.exit(f"{perf} is missing: build the gregor_perf target first "
                  f"(cmake --build {a.build} --target gregor_perf)")
-    broker_bin = os.path.join(a.build, "broker", "gregord")
+    broker_bin = a.broker or os.path.join(a.build, "broker", "gregord")
     work = tempfile.mkdtemp(prefix="gregor-bench-")
     runner = Runner(a, perf)
     results, extra = {}, {"notes": []}
