@@ -1,0 +1,158 @@
+// Test helpers for the group coordinator: an in-memory GroupLog, a coordinator on a FakeClock,
+// and callbacks that capture their single answer.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coordinator/group_coordinator.h"
+#include "protocol/wire.h"
+#include "storage/clock.h"
+
+namespace gregor::coordinator::testing {
+
+// Records every append; completes at once unless `hold` is set (then complete_held() does).
+class FakeGroupLog : public GroupLog {
+ public:
+  struct Append {
+    int32_t partition;
+    std::vector<GroupRecord> records;
+  };
+  void append(int32_t partition, std::vector<GroupRecord> records,
+              std::function<void(absl::Status)> done) override {
+    appends.push_back({partition, records});
+    if (hold) {
+      held.push_back(std::move(done));
+    } else {
+      done(fail ? absl::UnavailableError("disk on fire") : absl::OkStatus());
+    }
+  }
+  void complete_held(absl::Status st = absl::OkStatus()) {
+    auto all = std::move(held);
+    held.clear();
+    for (auto& d : all) d(st);
+  }
+  // Replays everything appended into `c`, in order.
+  void replay_into(GroupCoordinator& c) const {
+    for (const auto& a : appends) {
+      for (const auto& r : a.records) {
+        std::optional<std::string_view> v;
+        if (r.value) v = *r.value;
+        ASSERT_TRUE(c.load(a.partition, r.key, v).ok());
+      }
+    }
+  }
+
+  std::vector<Append> appends;
+  std::vector<std::function<void(absl::Status)>> held;
+  bool hold = false;
+  bool fail = false;
+};
+
+// Subscription bytes of the "consumer" protocol: version 0, topics, null user data.
+inline std::string subscription(const std::vector<std::string>& topics) {
+  protocol::OutputBuffer out;
+  protocol::Writer w(out);
+  w.int16(0);
+  w.array_length(static_cast<int32_t>(topics.size()), false);
+  for (const auto& t : topics) w.string(t, false);
+  w.nullable_bytes(std::nullopt, false);
+  return out.flatten();
+}
+
+template <typename T>
+struct Answer {
+  std::shared_ptr<std::optional<T>> value = std::make_shared<std::optional<T>>();
+  std::shared_ptr<int> calls = std::make_shared<int>(0);
+  std::function<void(T)> callback() {
+    return [v = value, c = calls](T t) {
+      ++*c;
+      *v = std::move(t);
+    };
+  }
+  bool ready() const { return value->has_value(); }
+  const T& operator*() const { return **value; }
+  const T* operator->() const { return &**value; }
+};
+
+class GroupFixture : public ::testing::Test {
+ protected:
+  GroupFixture() { reset(); }
+
+  void reset(GroupConfig cfg = default_config()) {
+    config = cfg;
+    coord = std::make_unique<GroupCoordinator>(config, &clock, &log);
+  }
+  static GroupConfig default_config() {
+    GroupConfig c;
+    c.group_initial_rebalance_delay_ms = 0;
+    return c;
+  }
+
+  JoinGroupRequest join_request(const std::string& group, const std::string& member_id,
+                                std::vector<Protocol> protocols = {{"range", subscription({"t"})}},
+                                std::optional<std::string> instance = std::nullopt) {
+    JoinGroupRequest r;
+    r.group_id = group;
+    r.member_id = member_id;
+    r.group_instance_id = std::move(instance);
+    r.client_id = "client";
+    r.client_host = "/127.0.0.1";
+    r.session_timeout_ms = 10000;
+    r.rebalance_timeout_ms = 30000;
+    r.protocol_type = "consumer";
+    r.protocols = std::move(protocols);
+    r.require_known_member_id = true;
+    return r;
+  }
+
+  Answer<JoinGroupResult> join(JoinGroupRequest r) {
+    Answer<JoinGroupResult> a;
+    coord->join_group(std::move(r), a.callback());
+    return a;
+  }
+  Answer<JoinGroupResult> join(const std::string& group, const std::string& member_id) {
+    return join(join_request(group, member_id));
+  }
+  // The KIP-394 dance: first join gets an id, the second join (answered later) uses it.
+  std::pair<std::string, Answer<JoinGroupResult>> join_new(const std::string& group) {
+    auto first = join(group, "");
+    EXPECT_TRUE(first.ready());
+    EXPECT_EQ((*first).error, ErrorCode::kMemberIdRequired);
+    std::string id = (*first).member_id;
+    return {id, join(group, id)};
+  }
+  Answer<SyncGroupResult> sync(const std::string& group, const std::string& member_id,
+                               int32_t generation,
+                               std::vector<std::pair<std::string, std::string>> assignments = {}) {
+    SyncGroupRequest r;
+    r.group_id = group;
+    r.member_id = member_id;
+    r.generation_id = generation;
+    r.assignments = std::move(assignments);
+    Answer<SyncGroupResult> a;
+    coord->sync_group(std::move(r), a.callback());
+    return a;
+  }
+  ErrorCode heartbeat(const std::string& group, const std::string& member_id, int32_t generation) {
+    return coord->heartbeat({group, generation, member_id, std::nullopt});
+  }
+  // Advances the clock and runs due timers.
+  void advance(int64_t ms) {
+    clock.advance(ms);
+    coord->tick();
+  }
+  std::string state(const std::string& group) { return coord->describe_group(group).state; }
+
+  storage::FakeClock clock;
+  FakeGroupLog log;
+  GroupConfig config;
+  std::unique_ptr<GroupCoordinator> coord;
+};
+
+}  // namespace gregor::coordinator::testing
