@@ -34,7 +34,7 @@ struct ReadInfo {
   // Whole batches from the requested offset on; empty if nothing is there yet.
   std::vector<protocol::FileSlice> slices;
   int64_t bytes = 0;
-  int64_t high_watermark = 0;
+  int64_t high_watermark = 0;  // the log end offset; replication's high watermark replaces it
   int64_t log_start_offset = 0;
 };
 

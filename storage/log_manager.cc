@@ -114,7 +114,9 @@ absl::StatusOr<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions o
         m->pending_deletes_.push_back(entry.path());
         continue;
       }
-      if (ends_with(name, "-future") || ends_with(name, "-stray")) continue;
+      if (ends_with(name, "-future") || ends_with(name, "-stray") || name == kClusterMetadataDir) {
+        continue;
+      }
       std::optional<TopicPartition> tp = parse_partition_dir(name);
       if (!tp) continue;
       if (m->locations_.contains(*tp)) {

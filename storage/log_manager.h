@@ -25,6 +25,9 @@
 namespace gregor::storage {
 
 inline constexpr char kCleanShutdownMarker[] = ".kafka_cleanshutdown";
+// KRaft's metadata log: it lives in a log dir but is owned by the metadata layer, which opens
+// and recovers it itself, so the LogManager neither lists nor touches it (as in Kafka).
+inline constexpr char kClusterMetadataDir[] = "__cluster_metadata-0";
 
 struct LogManagerOptions {
   std::vector<std::filesystem::path> log_dirs;    // log.dirs
@@ -57,7 +60,8 @@ class LogManager {
   // Closes the log and renames its directory to `<topic>-<partition>.<uuid>-delete`, deleted
   // by the background thread (or at shutdown). NotFound if there is no such partition.
   absl::Status remove(const std::string& topic, int32_t partition);
-  // Partition directories found at open(), so the broker can delete orphans.
+  // Partition directories found at open() (never kClusterMetadataDir), so the broker can
+  // delete orphans.
   std::vector<TopicPartition> on_disk_partitions() const;
 
   // Starts the thread that applies retention every retention_check_interval_ms, honours

@@ -156,6 +156,22 @@ TEST_F(LogManagerTest, UnopenedPartitionsAreRecoveredBeforeTheMarker) {
   EXPECT_EQ((*log)->recovered_batches(), 0);
 }
 
+TEST_F(LogManagerTest, LeavesTheClusterMetadataLogAlone) {
+  std::filesystem::path md = options().log_dirs[0] / kClusterMetadataDir;
+  std::filesystem::create_directories(md);
+  {
+    auto m = open();
+    auto log = m->get_or_create("t", 0, config_);
+    ASSERT_TRUE(log.ok());
+  }  // unclean
+  auto m = open();
+  EXPECT_EQ(m->on_disk_partitions(), (std::vector<TopicPartition>{{"t", 0}}));
+  ASSERT_TRUE(m->shutdown().ok());
+  EXPECT_TRUE(std::filesystem::is_empty(md));  // not opened, not recovered, not checkpointed
+  EXPECT_EQ(slurp(options().log_dirs[0] / kRecoveryPointCheckpoint).find("__cluster_metadata"),
+            std::string::npos);
+}
+
 TEST_F(LogManagerTest, LogStartOffsetSurvivesRestart) {
   config_.segment_bytes = 300;
   {
