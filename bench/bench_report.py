@@ -33,7 +33,9 @@ Numbers in this file are written by `make bench` (`bench/run_bench.py`); edit th
   (`/proc/<pid>/stat`) over each run, divided by the GB (10^9 bytes) of record values moved.
 - **Repeats.** Each configuration runs several times (3 by default) alternating whether the
   broker or the mock goes first; tables quote medians of successful runs. Client and server share
-  the same cores, so client CPU competes with the broker; the machines are small and noisy.
+  the same cores, so client CPU competes with the broker; the machines are small and shared,
+  so the load average at start and end is recorded with the numbers: latency tails in
+  particular measure the machine's scheduling as much as the broker.
 - **Latency.** A steady rate (20,000 records/s, `linger.ms=0`) paced per record; the first
   second is left out of the percentiles (connection warm-up).
 - **Memory and restart.** Idle RSS (`VmRSS`) of a fresh broker, then with a 1,000-partition
@@ -203,7 +205,9 @@ def render(results, extra):
     run_desc = (f"{'quick' if a.quick else 'full'} matrix, {a.repeats} repeat(s), "
                 f"latency records {a.lat_size} B on {a.lat_partitions} partition(s), "
                 f"restart data {a.restart_gb:g} GB, total {extra['elapsed_s'] / 60:.1f} min")
-    parts = [INTRO, "## Machine\n", _md_table(("", ""), _machine() + [("Run", run_desc)]),
+    load = " / ".join(", ".join(f"{x:.1f}" for x in extra[k]) for k in ("load_start", "load_end"))
+    machine = _machine() + [("Run", run_desc), ("Load average 1/5/15 min, start / end", load)]
+    parts = [INTRO, "## Machine\n", _md_table(("", ""), machine),
              "\n## Targets\n", _md_table(("target", "goal", "measured (broker)", "status"), targets),
              "\n## Produce throughput (full speed, linger.ms=5)\n", _md_table(th, tput),
              "\n## Consume throughput (reading back the acks=1 topics)\n", _md_table(ch, cons),
@@ -215,5 +219,6 @@ def render(results, extra):
     table = "\n".join([
         _md_table(("target", "goal", "measured (broker)", "status"), targets), "",
         _md_table(th, tput), "", _md_table(ch, cons), "", _md_table(lh, lat), "",
-        _md_table(("", ""), mem), ""] + [f"note: {n}" for n in notes])
+        _md_table(("", ""), mem), "", f"load average at start / end: {load}"] +
+        [f"note: {n}" for n in notes])
     return SimpleNamespace(markdown=markdown, table=table)

@@ -336,7 +336,7 @@ def main():
     broker_bin = a.broker or os.path.join(a.build, "broker", "gregord")
     work = tempfile.mkdtemp(prefix="gregor-bench-")
     runner = Runner(a, perf)
-    results, extra = {}, {"notes": []}
+    results, extra = {}, {"notes": [], "load_start": os.getloadavg()}
     broker = None
     if a.no_broker:
         extra["notes"].append("Broker rows skipped: run with --no-broker.")
@@ -370,6 +370,7 @@ def main():
             broker.kill()
         shutil.rmtree(work, ignore_errors=True)
     extra["elapsed_s"] = time.monotonic() - START
+    extra["load_end"] = os.getloadavg()
     extra["args"] = a
     report = bench_report.render(results, extra)
     print(report.table)
