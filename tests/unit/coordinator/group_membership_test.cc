@@ -1,0 +1,485 @@
+// The classic group state machine: joins, syncs, heartbeats, leaves, static members and every
+// timer, driven by a FakeClock so nothing sleeps.
+#include <gtest/gtest.h>
+
+#include "coordinator/group_records.h"
+#include "group_test_util.h"
+
+namespace gregor::coordinator {
+namespace {
+
+using testing::GroupFixture;
+using testing::subscription;
+
+class GroupMembershipTest : public GroupFixture {
+ protected:
+  // One member joined and synced: the group is Stable at generation 1.
+  std::string stable_single(const std::string& group) {
+    auto [id, j] = join_new(group);
+    EXPECT_TRUE(j.ready());
+    auto s = sync(group, id, j->generation_id, {{id, "assignment-" + id}});
+    EXPECT_TRUE(s.ready());
+    return id;
+  }
+  // Two members, both synced; returns {leader, follower}.
+  std::pair<std::string, std::string> stable_pair(const std::string& group) {
+    const std::string a = stable_single(group);
+    auto [b, jb] = join_new(group);
+    EXPECT_FALSE(jb.ready());
+    auto ja = join(group, a);
+    EXPECT_TRUE(ja.ready() && jb.ready());
+    auto sb = sync(group, b, jb->generation_id);
+    auto sa = sync(group, a, ja->generation_id, {{a, "A"}, {b, "B"}});
+    EXPECT_TRUE(sa.ready() && sb.ready());
+    EXPECT_EQ(state(group), "Stable");
+    return {a, b};
+  }
+};
+
+TEST_F(GroupMembershipTest, MemberIdRequiredThenJoinSyncStable) {
+  auto first = join("g", "");
+  ASSERT_TRUE(first.ready());
+  EXPECT_EQ(first->error, ErrorCode::kMemberIdRequired);
+  EXPECT_EQ(first->member_id.rfind("client-", 0), 0u);
+  EXPECT_EQ(state("g"), "Empty");
+  const std::string id = first->member_id;
+
+  auto j = join("g", id);
+  ASSERT_TRUE(j.ready());
+  EXPECT_EQ(j->error, ErrorCode::kNone);
+  EXPECT_EQ(j->generation_id, 1);
+  EXPECT_EQ(j->leader_id, id);
+  EXPECT_EQ(j->protocol_name, "range");
+  EXPECT_EQ(j->protocol_type, "consumer");
+  ASSERT_EQ(j->members.size(), 1u);
+  EXPECT_EQ(j->members[0].metadata, subscription({"t"}));
+  EXPECT_EQ(state("g"), "CompletingRebalance");
+  EXPECT_EQ(heartbeat("g", id, 1), ErrorCode::kNone);
+
+  auto s = sync("g", id, 1, {{id, "A"}, {"stranger", "X"}});
+  ASSERT_TRUE(s.ready());
+  EXPECT_EQ(s->error, ErrorCode::kNone);
+  EXPECT_EQ(s->assignment, "A");
+  EXPECT_EQ(state("g"), "Stable");
+  EXPECT_EQ(*s.calls, 1);
+  // The assignment is written as GroupMetadata to the group's partition.
+  ASSERT_EQ(log.appends.size(), 1u);
+  EXPECT_EQ(log.appends[0].partition, offsets_partition_for("g", 50));
+  auto value = decode_group_value(*log.appends[0].records[0].value);
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(value->generation, 1);
+  EXPECT_EQ(value->members[0].assignment, "A");
+  // A follower syncing late in Stable gets its stored assignment.
+  auto again = sync("g", id, 1);
+  EXPECT_EQ(again->assignment, "A");
+}
+
+TEST_F(GroupMembershipTest, OldClientsJoinWithoutMemberIdRequired) {
+  auto req = join_request("g", "");
+  req.require_known_member_id = false;
+  auto j = join(req);
+  ASSERT_TRUE(j.ready());
+  EXPECT_EQ(j->error, ErrorCode::kNone);
+  EXPECT_FALSE(j->member_id.empty());
+  EXPECT_EQ(j->leader_id, j->member_id);
+}
+
+TEST_F(GroupMembershipTest, SecondMemberTriggersRebalanceAndBothGetAnswers) {
+  const std::string a = stable_single("g");
+  auto [b, jb] = join_new("g");
+  EXPECT_FALSE(jb.ready());
+  EXPECT_EQ(state("g"), "PreparingRebalance");
+  EXPECT_EQ(heartbeat("g", a, 1), ErrorCode::kRebalanceInProgress);
+  // A commit-free sync during the rebalance is refused too.
+  EXPECT_EQ(sync("g", a, 1)->error, ErrorCode::kRebalanceInProgress);
+  auto ja = join("g", a);
+  ASSERT_TRUE(ja.ready());
+  ASSERT_TRUE(jb.ready());
+  EXPECT_EQ(ja->generation_id, 2);
+  EXPECT_EQ(jb->generation_id, 2);
+  EXPECT_EQ(ja->leader_id, a);
+  EXPECT_EQ(jb->leader_id, a);
+  EXPECT_EQ(ja->members.size(), 2u);
+  EXPECT_TRUE(jb->members.empty());
+  // The follower waits for the leader's assignment.
+  auto sb = sync("g", b, 2);
+  EXPECT_FALSE(sb.ready());
+  auto sa = sync("g", a, 2, {{a, "A"}, {b, "B"}});
+  ASSERT_TRUE(sa.ready() && sb.ready());
+  EXPECT_EQ(sa->assignment, "A");
+  EXPECT_EQ(sb->assignment, "B");
+  EXPECT_EQ(state("g"), "Stable");
+}
+
+TEST_F(GroupMembershipTest, RebalanceTimeoutExpelsMemberThatDidNotRejoin) {
+  auto [a, b] = stable_pair("g");
+  auto [c, jc] = join_new("g");
+  auto ja = join("g", a);
+  EXPECT_FALSE(ja.ready());
+  // b keeps heartbeating but never rejoins.
+  for (int i = 0; i < 5; ++i) {
+    advance(5000);
+    EXPECT_EQ(heartbeat("g", b, 2), ErrorCode::kRebalanceInProgress);
+  }
+  EXPECT_FALSE(ja.ready());
+  EXPECT_EQ(coord->next_deadline_ms(), clock.now_ms() + 5000);
+  advance(5000);  // 30 s = the rebalance timeout
+  ASSERT_TRUE(ja.ready() && jc.ready());
+  EXPECT_EQ(ja->generation_id, 3);
+  EXPECT_EQ(ja->members.size(), 2u);
+  EXPECT_EQ(heartbeat("g", b, 3), ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(GroupMembershipTest, SessionTimeoutExpiresSilentMember) {
+  auto [a, b] = stable_pair("g");
+  advance(6000);
+  EXPECT_EQ(heartbeat("g", a, 2), ErrorCode::kNone);
+  EXPECT_EQ(state("g"), "Stable");
+  advance(4000);  // b has been silent for its 10 s session timeout
+  EXPECT_EQ(state("g"), "PreparingRebalance");
+  EXPECT_EQ(heartbeat("g", b, 2), ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(heartbeat("g", a, 2), ErrorCode::kRebalanceInProgress);
+  auto ja = join("g", a);
+  ASSERT_TRUE(ja.ready());
+  EXPECT_EQ(ja->generation_id, 3);
+  EXPECT_EQ(ja->members.size(), 1u);
+}
+
+TEST_F(GroupMembershipTest, LastMemberExpiringEmptiesTheGroup) {
+  const std::string a = stable_single("g");
+  advance(10000);
+  EXPECT_EQ(state("g"), "Empty");
+  EXPECT_EQ(coord->describe_group("g").members.size(), 0u);
+  // The empty generation is persisted.
+  auto v = decode_group_value(*log.appends.back().records[0].value);
+  EXPECT_EQ(v->generation, 2);
+  EXPECT_TRUE(v->members.empty());
+}
+
+TEST_F(GroupMembershipTest, InitialRebalanceDelayIsExtendedByNewMembers) {
+  GroupConfig cfg = default_config();
+  cfg.group_initial_rebalance_delay_ms = 3000;
+  reset(cfg);
+  auto [a, ja] = join_new("g");
+  EXPECT_FALSE(ja.ready());
+  EXPECT_EQ(coord->next_deadline_ms(), clock.now_ms() + 3000);
+  advance(2000);
+  auto [b, jb] = join_new("g");
+  advance(1000);  // first delay over, but b arrived: wait another 3 s
+  EXPECT_FALSE(ja.ready());
+  advance(2999);
+  EXPECT_FALSE(ja.ready());
+  advance(1);
+  ASSERT_TRUE(ja.ready() && jb.ready());
+  EXPECT_EQ(ja->generation_id, 1);
+  EXPECT_EQ(ja->members.size(), 2u);
+}
+
+TEST_F(GroupMembershipTest, InitialDelayIsBoundedByRebalanceTimeout) {
+  GroupConfig cfg = default_config();
+  cfg.group_initial_rebalance_delay_ms = 3000;
+  reset(cfg);
+  auto req = join_request("g", "");
+  req.rebalance_timeout_ms = 7000;
+  req.require_known_member_id = false;
+  auto ja = join(req);
+  int64_t waited = 0;
+  while (!ja.ready() && waited < 60000) {
+    advance(1000);
+    waited += 1000;
+    if (!ja.ready()) join(req);  // a new member every second
+  }
+  ASSERT_TRUE(ja.ready());
+  EXPECT_LE(waited, 7000);
+}
+
+TEST_F(GroupMembershipTest, GenerationFencingErrors) {
+  auto [a, b] = stable_pair("g");
+  EXPECT_EQ(heartbeat("g", a, 1), ErrorCode::kIllegalGeneration);
+  EXPECT_EQ(heartbeat("g", "nobody", 2), ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(heartbeat("missing", a, 2), ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(sync("g", a, 7)->error, ErrorCode::kIllegalGeneration);
+  EXPECT_EQ(sync("g", "nobody", 2)->error, ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(sync("missing", a, 2)->error, ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(join("g", "nobody")->error, ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(join("missing", "someone")->error, ErrorCode::kUnknownMemberId);
+  EXPECT_TRUE(coord->describe_group("missing").members.empty());
+  EXPECT_EQ(state("missing"), "Dead");
+  EXPECT_EQ(state("g"), "Stable");
+}
+
+TEST_F(GroupMembershipTest, BadInputErrors) {
+  auto req = join_request("", "");
+  EXPECT_EQ(join(req)->error, ErrorCode::kInvalidGroupId);
+  req = join_request("g", "");
+  req.session_timeout_ms = 5999;
+  EXPECT_EQ(join(req)->error, ErrorCode::kInvalidSessionTimeout);
+  req.session_timeout_ms = 1800001;
+  EXPECT_EQ(join(req)->error, ErrorCode::kInvalidSessionTimeout);
+  req = join_request("g", "");
+  req.protocols.clear();
+  EXPECT_EQ(join(req)->error, ErrorCode::kInconsistentGroupProtocol);
+  req = join_request("g", "");
+  req.protocol_type = "";
+  EXPECT_EQ(join(req)->error, ErrorCode::kInconsistentGroupProtocol);
+  EXPECT_TRUE(coord->list_groups({}).empty());  // failed joins leave no group behind
+
+  const std::string a = stable_single("g");
+  req = join_request("g", "");
+  req.protocol_type = "connect";
+  EXPECT_EQ(join(req)->error, ErrorCode::kInconsistentGroupProtocol);
+  EXPECT_EQ(join(join_request("g", "", {{"sticky", ""}}))->error,
+            ErrorCode::kInconsistentGroupProtocol);
+  EXPECT_EQ(heartbeat("", a, 1), ErrorCode::kInvalidGroupId);
+  EXPECT_EQ(sync("", a, 1)->error, ErrorCode::kInvalidGroupId);
+  EXPECT_EQ(coord->leave_group("", {{a, std::nullopt}}).error, ErrorCode::kInvalidGroupId);
+
+  // SyncGroup v5 checks the protocol type and name.
+  SyncGroupRequest s;
+  s.group_id = "g";
+  s.member_id = a;
+  s.generation_id = 1;
+  s.protocol_type = "consumer";
+  s.protocol_name = "roundrobin";
+  testing::Answer<SyncGroupResult> r;
+  coord->sync_group(s, r.callback());
+  EXPECT_EQ(r->error, ErrorCode::kInconsistentGroupProtocol);
+  s.protocol_name = "range";
+  testing::Answer<SyncGroupResult> ok;
+  coord->sync_group(s, ok.callback());
+  EXPECT_EQ(ok->error, ErrorCode::kNone);
+  EXPECT_EQ(ok->protocol_name, "range");
+}
+
+TEST_F(GroupMembershipTest, GroupMaxSize) {
+  GroupConfig cfg = default_config();
+  cfg.group_max_size = 1;
+  reset(cfg);
+  const std::string a = stable_single("g");
+  auto j = join("g", "");
+  EXPECT_EQ(j->error, ErrorCode::kGroupMaxSizeReached);
+  EXPECT_EQ(state("g"), "Stable");
+}
+
+TEST_F(GroupMembershipTest, PendingMemberBlocksJoinUntilItsSessionExpires) {
+  const std::string a = stable_single("g");
+  auto first = join("g", "");  // gets an id, never comes back
+  EXPECT_EQ(first->error, ErrorCode::kMemberIdRequired);
+  auto ja = join("g", a);  // the leader rejoining starts a rebalance
+  EXPECT_FALSE(ja.ready());
+  advance(10000);
+  ASSERT_TRUE(ja.ready());
+  EXPECT_EQ(ja->members.size(), 1u);
+}
+
+TEST_F(GroupMembershipTest, MemberThatNeverSyncsIsRemoved) {
+  const std::string a = stable_single("g");
+  auto [b, jb] = join_new("g");
+  auto ja = join("g", a);
+  ASSERT_TRUE(ja.ready() && jb.ready());
+  auto sa = sync("g", a, 2, {{a, "A"}, {b, "B"}});
+  ASSERT_TRUE(sa.ready());
+  EXPECT_EQ(state("g"), "Stable");
+  for (int i = 0; i < 6; ++i) {
+    advance(5000);
+    heartbeat("g", a, 2);
+    heartbeat("g", b, 2);
+  }
+  // b got its JoinGroup answer but never synced within the rebalance timeout.
+  EXPECT_EQ(state("g"), "PreparingRebalance");
+  EXPECT_EQ(heartbeat("g", b, 2), ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(GroupMembershipTest, FailedAssignmentWriteAnswersErrorAndRebalances) {
+  auto [a, ja] = join_new("g");
+  log.fail = true;
+  auto s = sync("g", a, 1, {{a, "A"}});
+  ASSERT_TRUE(s.ready());
+  EXPECT_EQ(s->error, ErrorCode::kCoordinatorNotAvailable);
+  EXPECT_EQ(state("g"), "PreparingRebalance");
+}
+
+TEST_F(GroupMembershipTest, SyncAnswersWaitForDurableAssignment) {
+  auto [a, ja] = join_new("g");
+  log.hold = true;
+  auto s = sync("g", a, 1, {{a, "A"}});
+  EXPECT_FALSE(s.ready());
+  EXPECT_EQ(state("g"), "CompletingRebalance");
+  log.complete_held();
+  ASSERT_TRUE(s.ready());
+  EXPECT_EQ(s->assignment, "A");
+}
+
+TEST_F(GroupMembershipTest, CallbacksRunWithoutTheLock) {
+  auto [a, j] = join_new("g");
+  SyncGroupRequest r;
+  r.group_id = "g";
+  r.member_id = a;
+  r.generation_id = 1;
+  r.assignments = {{a, "A"}};
+  std::string seen;
+  // Re-entering the coordinator from a callback would deadlock if the mutex were held.
+  coord->sync_group(r, [&](SyncGroupResult) { seen = coord->describe_group("g").state; });
+  EXPECT_EQ(seen, "Stable");
+}
+
+TEST_F(GroupMembershipTest, SecondJoinSupersedesWaitingOne) {
+  auto [a, b] = stable_pair("g");
+  auto j1 = join("g", a);
+  EXPECT_FALSE(j1.ready());
+  auto j2 = join("g", a);
+  ASSERT_TRUE(j1.ready());
+  EXPECT_EQ(j1->error, ErrorCode::kRebalanceInProgress);
+  EXPECT_FALSE(j2.ready());
+  auto jb = join("g", b);
+  EXPECT_TRUE(j2.ready() && jb.ready());
+  EXPECT_EQ(*j1.calls, 1);
+}
+
+TEST_F(GroupMembershipTest, FollowerRejoinInStableReturnsCurrentGeneration) {
+  auto [a, b] = stable_pair("g");
+  auto jb = join("g", b);
+  ASSERT_TRUE(jb.ready());
+  EXPECT_EQ(jb->generation_id, 2);
+  EXPECT_EQ(state("g"), "Stable");
+  // A follower with a changed subscription forces a rebalance.
+  auto changed = join(join_request("g", b, {{"range", subscription({"t", "u"})}}));
+  EXPECT_FALSE(changed.ready());
+  EXPECT_EQ(state("g"), "PreparingRebalance");
+}
+
+TEST_F(GroupMembershipTest, LeaveBatchingByMemberAndInstanceId) {
+  const std::string a = stable_single("g");
+  // Static members join without MEMBER_ID_REQUIRED.
+  auto jb = join(join_request("g", "", {{"range", subscription({"t"})}}, "inst-b"));
+  auto jc = join(join_request("g", "", {{"range", subscription({"t"})}}, "inst-c"));
+  EXPECT_FALSE(jb.ready());
+  auto ja = join("g", a);
+  ASSERT_TRUE(ja.ready() && jb.ready() && jc.ready());
+  EXPECT_EQ(ja->members.size(), 3u);
+  const int32_t gen = jb->generation_id;
+  sync("g", a, gen, {});
+  auto result = coord->leave_group(
+      "g", {{a, std::nullopt}, {"", "inst-c"}, {"bogus", std::nullopt}, {"wrong-id", "inst-b"}});
+  EXPECT_EQ(result.error, ErrorCode::kNone);
+  EXPECT_EQ(result.member_errors,
+            (std::vector<ErrorCode>{ErrorCode::kNone, ErrorCode::kNone, ErrorCode::kUnknownMemberId,
+                                    ErrorCode::kFencedInstanceId}));
+  EXPECT_EQ(state("g"), "PreparingRebalance");
+  auto jb2 = join(join_request("g", jb->member_id, {{"range", subscription({"t"})}}, "inst-b"));
+  ASSERT_TRUE(jb2.ready());
+  EXPECT_EQ(jb2->members.size(), 1u);
+  EXPECT_EQ(jb2->leader_id, jb->member_id);
+
+  auto missing = coord->leave_group("nope", {{"x", std::nullopt}});
+  EXPECT_EQ(missing.error, ErrorCode::kNone);
+  EXPECT_EQ(missing.member_errors, std::vector<ErrorCode>{ErrorCode::kUnknownMemberId});
+}
+
+TEST_F(GroupMembershipTest, AllMembersLeavingEmptiesGroup) {
+  auto [a, b] = stable_pair("g");
+  coord->leave_group("g", {{a, std::nullopt}, {b, std::nullopt}});
+  EXPECT_EQ(state("g"), "Empty");
+  auto v = decode_group_value(*log.appends.back().records[0].value);
+  EXPECT_EQ(v->generation, 3);
+  EXPECT_TRUE(v->members.empty());
+}
+
+TEST_F(GroupMembershipTest, StaticMemberRejoinsWithoutRebalance) {
+  auto j = join(join_request("g", "", {{"range", subscription({"t"})}}, "inst"));
+  ASSERT_TRUE(j.ready());
+  const std::string old_id = j->member_id;
+  EXPECT_EQ(old_id.rfind("inst-", 0), 0u);
+  sync("g", old_id, 1, {{old_id, "A"}});
+  const size_t appends = log.appends.size();
+
+  // The instance restarts and joins with no member id.
+  auto again = join(join_request("g", "", {{"range", subscription({"t"})}}, "inst"));
+  ASSERT_TRUE(again.ready());
+  EXPECT_EQ(again->error, ErrorCode::kNone);
+  EXPECT_NE(again->member_id, old_id);
+  EXPECT_EQ(again->generation_id, 1);
+  EXPECT_EQ(again->leader_id, old_id);  // pre-v9: the old id, so it does not reassign
+  EXPECT_EQ(state("g"), "Stable");
+  EXPECT_EQ(log.appends.size(), appends + 1);  // the new member id was persisted
+  EXPECT_EQ(heartbeat("g", again->member_id, 1), ErrorCode::kNone);
+  EXPECT_EQ(coord->heartbeat({"g", 1, old_id, "inst"}), ErrorCode::kFencedInstanceId);
+  EXPECT_EQ(sync("g", again->member_id, 1)->assignment, "A");
+  auto fenced = join(join_request("g", old_id, {{"range", subscription({"t"})}}, "inst"));
+  EXPECT_EQ(fenced->error, ErrorCode::kFencedInstanceId);
+
+  // JoinGroup v9: the static leader learns it leads but skips the assignment.
+  auto req = join_request("g", "", {{"range", subscription({"t"})}}, "inst");
+  req.supports_skip_assignment = true;
+  auto v9 = join(req);
+  ASSERT_TRUE(v9.ready());
+  EXPECT_EQ(v9->leader_id, v9->member_id);
+  EXPECT_TRUE(v9->skip_assignment);
+  EXPECT_EQ(v9->members.size(), 1u);
+  EXPECT_EQ(state("g"), "Stable");
+}
+
+TEST_F(GroupMembershipTest, StaticMemberWithChangedProtocolsRebalances) {
+  auto j = join(join_request("g", "", {{"range", subscription({"t"})}}, "inst"));
+  sync("g", j->member_id, 1, {{j->member_id, "A"}});
+  auto again = join(join_request("g", "", {{"range", subscription({"t", "u"})}}, "inst"));
+  ASSERT_TRUE(again.ready());  // it is the only member, so the rebalance completes at once
+  EXPECT_EQ(again->generation_id, 2);
+  EXPECT_EQ(heartbeat("g", j->member_id, 2), ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(GroupMembershipTest, StaticMemberKeepsItsPlaceWhileRestarting) {
+  auto [a, ja] = join_new("g");
+  auto static_req = join_request("g", "", {{"range", subscription({"t"})}}, "inst");
+  static_req.session_timeout_ms = 60000;  // static members use long sessions to ride out restarts
+  auto js = join(static_req);
+  auto ja2 = join("g", a);
+  ASSERT_TRUE(ja2.ready() && js.ready());
+  sync("g", js->member_id, ja2->generation_id, {});
+  sync("g", a, ja2->generation_id, {});
+  // a rejoins (leader => rebalance) while the static member is restarting and misses it.
+  auto ja3 = join("g", a);
+  EXPECT_FALSE(ja3.ready());
+  advance(30000);
+  ASSERT_TRUE(ja3.ready());
+  EXPECT_EQ(ja3->members.size(), 2u);  // the static member is not dropped by the rebalance
+  // It comes back during CompletingRebalance: its new id needs a new assignment.
+  auto back = join(static_req);
+  EXPECT_FALSE(back.ready());
+  EXPECT_EQ(state("g"), "PreparingRebalance");
+  auto ja4 = join("g", a);
+  ASSERT_TRUE(ja4.ready() && back.ready());
+  EXPECT_EQ(back->error, ErrorCode::kNone);
+  EXPECT_EQ(ja4->members.size(), 2u);
+  EXPECT_EQ(coord->heartbeat({"g", back->generation_id, js->member_id, "inst"}),
+            ErrorCode::kFencedInstanceId);
+}
+
+TEST_F(GroupMembershipTest, DescribeAndListGroups) {
+  auto [a, b] = stable_pair("g");
+  auto [c, jc] = join_new("h");
+  sync("h", c, 1, {{c, "C"}});
+  coord->join_group(join_request("p", ""), [](JoinGroupResult) {});
+  GroupDescription d = coord->describe_group("g");
+  EXPECT_EQ(d.state, "Stable");
+  EXPECT_EQ(d.protocol, "range");
+  EXPECT_EQ(d.protocol_type, "consumer");
+  ASSERT_EQ(d.members.size(), 2u);
+  for (const auto& m : d.members) {
+    EXPECT_EQ(m.client_id, "client");
+    EXPECT_EQ(m.assignment, m.member_id == a ? "A" : "B");
+    EXPECT_EQ(m.metadata, subscription({"t"}));
+  }
+  advance(9000);
+  heartbeat("g", a, 2);
+  advance(1000);  // b expires: g rebalances
+  EXPECT_EQ(coord->describe_group("g").protocol, "");
+  EXPECT_EQ(coord->list_groups({}).size(), 3u);
+  auto stable = coord->list_groups({"stable"});
+  ASSERT_EQ(stable.size(), 0u);
+  auto preparing = coord->list_groups({"PreparingRebalance", "Empty"});
+  ASSERT_EQ(preparing.size(), 3u);
+}
+
+}  // namespace
+}  // namespace gregor::coordinator
