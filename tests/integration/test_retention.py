@@ -29,6 +29,8 @@ class Retention(BrokerTestCase):
         topic = "ret-bytes"
         self.create_topic(topic, 1, {"segment.bytes": str(SEGMENT),
                                      "retention.bytes": str(RETAIN),
+                                     # Records carry 2023 timestamps: keep time retention out.
+                                     "retention.ms": "-1",
                                      "file.delete.delay.ms": "0"})
         # Small batches so segments roll often and each holds many batches.
         confluent_produce(self.broker.bootstrap, topic, N, conf={"linger.ms": 0,
