@@ -141,7 +141,6 @@ absl::Status GroupCoordinator::load(int32_t offsets_partition, std::string_view 
   auto g = std::make_shared<Group>(gk.group, now);
   if (old) g->offsets = std::move(old->offsets);
   g->generation_id = v->generation;
-  if (!v->protocol_type.empty()) g->protocol_type = v->protocol_type;
   g->protocol_name = v->protocol;
   for (auto& mm : v->members) {
     Member m;
@@ -158,6 +157,8 @@ absl::Status GroupCoordinator::load(int32_t offsets_partition, std::string_view 
     m.last_heartbeat_ms = now;
     if (!g->has(m.member_id)) g->add(std::move(m));
   }
+  g->protocol_type.reset();
+  if (!v->protocol_type.empty()) g->protocol_type = v->protocol_type;
   g->leader_id = v->leader;
   if (g->leader_id && !g->has(*g->leader_id)) g->leader_id.reset();
   if (!g->leader_id && !g->empty()) g->leader_id = g->members().begin()->first;
@@ -178,7 +179,10 @@ void GroupCoordinator::tick() {
     std::vector<std::shared_ptr<Group>> all;
     all.reserve(groups_.size());
     for (const auto& [id, g] : groups_) all.push_back(g);
-    for (const auto& g : all) expire_group_timers(g, now, out);
+    for (const auto& g : all) {
+      expire_group_timers(g, now, out);
+      maybe_erase_unused(g);
+    }
     if (now >= next_offsets_check_ms_) {
       expire_offsets(now, out);
       next_offsets_check_ms_ = now + config_.offsets_retention_check_interval_ms;

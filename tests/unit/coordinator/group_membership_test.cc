@@ -2,6 +2,9 @@
 // timer, driven by a FakeClock so nothing sleeps.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "coordinator/group_records.h"
 #include "group_test_util.h"
 
@@ -474,11 +477,65 @@ TEST_F(GroupMembershipTest, DescribeAndListGroups) {
   heartbeat("g", a, 2);
   advance(1000);  // b expires: g rebalances
   EXPECT_EQ(coord->describe_group("g").protocol, "");
-  EXPECT_EQ(coord->list_groups({}).size(), 3u);
-  auto stable = coord->list_groups({"stable"});
-  ASSERT_EQ(stable.size(), 0u);
-  auto preparing = coord->list_groups({"PreparingRebalance", "Empty"});
-  ASSERT_EQ(preparing.size(), 3u);
+  // h's only member expired too; p never got past MEMBER_ID_REQUIRED and is gone.
+  EXPECT_EQ(coord->list_groups({}).size(), 2u);
+  EXPECT_TRUE(coord->list_groups({"stable"}).empty());
+  auto listed = coord->list_groups({"PreparingRebalance", "Empty"});
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].group_id, "g");
+  EXPECT_EQ(listed[0].state, "PreparingRebalance");
+  EXPECT_EQ(listed[1].state, "Empty");
+  EXPECT_EQ(listed[1].protocol_type, "consumer");
+}
+
+TEST_F(GroupMembershipTest, UnusedPendingIdExpiresWithItsNewGroup) {
+  EXPECT_EQ(join("g", "")->error, ErrorCode::kMemberIdRequired);
+  EXPECT_EQ(coord->list_groups({}).size(), 1u);
+  advance(10000);
+  EXPECT_TRUE(coord->list_groups({}).empty());
+}
+
+TEST_F(GroupMembershipTest, ConcurrentGroupsSmoke) {
+  // Threads drive their own groups through the whole life cycle while another ticks.
+  std::atomic<bool> stop{false};
+  std::thread ticker([&] {
+    while (!stop) coord->tick();
+  });
+  std::vector<std::thread> clients;
+  std::atomic<int> answers{0};
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      const std::string g = "g" + std::to_string(t);
+      for (int round = 0; round < 20; ++round) {
+        auto req = join_request(g, "");
+        req.require_known_member_id = false;
+        testing::Answer<JoinGroupResult> j;
+        coord->join_group(req, j.callback());
+        ASSERT_TRUE(j.ready());
+        ++answers;
+        const std::string id = j->member_id;
+        SyncGroupRequest s{g, j->generation_id, id, std::nullopt, std::nullopt, std::nullopt, {}};
+        coord->sync_group(s, [&](SyncGroupResult) { ++answers; });
+        EXPECT_EQ(coord->heartbeat({g, j->generation_id, id, std::nullopt}), ErrorCode::kNone);
+        OffsetCommitRequest c;
+        c.group_id = g;
+        c.generation_id = j->generation_id;
+        c.member_id = id;
+        c.partitions.push_back({"t", 0, round, -1, std::nullopt});
+        coord->commit_offsets(c, [&](std::vector<TopicPartitionError>) { ++answers; });
+        coord->leave_group(g, {{id, std::nullopt}});
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  stop = true;
+  ticker.join();
+  EXPECT_EQ(answers.load(), 4 * 20 * 3);
+  for (int t = 0; t < 4; ++t) {
+    auto r =
+        coord->fetch_offsets("g" + std::to_string(t), std::vector<OffsetFetchTopic>{{"t", {0}}});
+    EXPECT_EQ(r.partitions[0].offset, 19);
+  }
 }
 
 }  // namespace
