@@ -158,3 +158,25 @@ def metadata_v4(port, topics, allow_auto_create, corr_id=11, timeout=10.0):
                     r.take(">i")
         out[name] = (err, n)
     return out
+
+
+def produce_v2_errors(port, topic, corr_id=21, timeout=10.0):
+    """Produce v2 (listed but refused, as AK 4.0 does) with an empty record set: returns the
+    per-partition error codes of the response, or None if the broker closed the connection."""
+    body = struct.pack(">hi", 1, 5000) + struct.pack(">i", 1) + _string(topic)
+    body += struct.pack(">i", 1) + struct.pack(">ii", 0, 0)
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(frame(request_header(0, 2, corr_id) + body))
+        try:
+            r = _Reader(read_frame(s, timeout))
+        except ConnectionError:
+            return None
+    if r.take(">i") != corr_id:
+        raise ValueError("correlation id mismatch")
+    errors = []
+    for _ in range(r.take(">i")):
+        r.string()
+        for _ in range(r.take(">i")):
+            _index, err, _base, _append_time = r.take(">ihqq")
+            errors.append(err)
+    return errors
