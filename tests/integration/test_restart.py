@@ -122,6 +122,45 @@ class Restart(BrokerTestCase):
         self.assertEqual(self.broker.restart(signal.SIGTERM), 0)
         self.verify(topic, parts, both)
 
+    def test_sigkill_with_small_segments(self):
+        # Segments roll every few batches, so kills land around rolls and index writes.
+        topic, parts = "restart-roll", 2
+        self.create_topic(topic, parts, {"segment.bytes": "8192"})
+        acked = self.broker.tmp / "roll.acked"
+        proc = self.start_producer(topic, acked, 30000, 10000, parts)
+        for point in (2000, 12000, 22000):
+            self.wait_acked(acked, point, proc)
+            self.assertEqual(self.broker.kill(), -signal.SIGKILL)
+            self.broker.start()
+        self.finish_producer(proc, topic)
+        self.assertGreater(len(self.broker.segment_files(topic, 0)), 10)
+        self.verify(topic, parts, acked)
+
+    def test_missing_indexes_rebuilt(self):
+        from client_helpers import BASE_TS, confluent_consume, confluent_produce
+        topic, n = "restart-index", 3000
+        self.create_topic(topic, 1, {"segment.bytes": "16384", "retention.ms": "-1"})
+        confluent_produce(self.broker.bootstrap, topic, n, conf={"batch.num.messages": 10})
+        self.assertEqual(self.broker.stop(signal.SIGTERM), 0)
+        removed = 0
+        for ext in (".index", ".timeindex"):
+            for f in self.broker.segment_files(topic, 0, ext):
+                f.unlink()
+                removed += 1
+        self.assertGreater(removed, 10)
+        self.broker.start()
+        for start in (0, 1234, 2999):
+            with self.subTest(start=start):
+                msgs = confluent_consume(self.broker.bootstrap, topic, 1, n - start,
+                                         start_offset=start)
+                self.assertEqual([m.offset() for m in msgs], list(range(start, n)))
+                self.assertEqual(msgs[0].key(), b"k%d" % start)
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "unused"})
+        self.addCleanup(c.close)
+        got = c.offsets_for_times([TopicPartition(topic, 0, BASE_TS + 10 * 2000 - 5)], 10)
+        self.assertEqual(got[0].offset, 2000)
+
 
 if __name__ == "__main__":
     unittest.main()
