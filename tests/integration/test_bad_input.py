@@ -57,6 +57,25 @@ class BadInput(BrokerTestCase):
         s.sendall(rk.api_versions_request(3, 31338))
         self.assertEqual(rk.parse_api_versions_v3(rk.read_frame(s))[:2], (31338, 0))
 
+    def test_pipelined_requests_answered_in_order(self):
+        s = self.connect()
+        reqs = b"".join(rk.api_versions_request(v % 4, 1000 + v) for v in range(60))
+        s.sendall(reqs)
+        for v in range(60):
+            resp = rk.read_frame(s)
+            self.assertEqual(struct.unpack_from(">i", resp)[0], 1000 + v)
+
+    def test_many_idle_connections_released(self):
+        self.assert_serving()
+        base_fds = self.broker.fd_count()
+        socks = [socket.create_connection(("127.0.0.1", self.broker.port), timeout=5)
+                 for _ in range(300)]
+        self.assert_serving()
+        for s in socks:
+            s.close()
+        wait_until(lambda: self.broker.fd_count() <= base_fds + 2, 20,
+                   f"gregord's descriptors back to {base_fds} after 300 idle connections")
+
     # ---- malformed frames ---------------------------------------------------------------------
 
     def test_truncated_frame_then_close(self):
