@@ -28,8 +28,9 @@ Numbers in this file are written by `make bench` (`bench/run_bench.py`); edit th
   MB per partition and returns one batch per partition per fetch, so its consume rows are
   measured in rounds (write a chunk it retains, read it back) and are a weak reference.
 - **Broker.** `gregord` is started with `listeners=PLAINTEXT://127.0.0.1:<free port>` and a
-  fresh `log.dirs`; ready when the port accepts; stopped with SIGTERM. Topics are created through
-  the Admin API (CreateTopics) by the driver. Broker CPU is `utime+stime` of the gregord process
+  fresh `log.dirs`; ready when the port accepts; stopped with SIGTERM. Topics are created with
+  `gregorctl topic create` when it is built, else through the Admin API (CreateTopics) by the
+  driver; either way the run waits until every partition has a leader in the metadata. Broker CPU is `utime+stime` of the gregord process
   (`/proc/<pid>/stat`) over each run, divided by the GB (10^9 bytes) of record values moved.
 - **Repeats.** Each configuration runs several times (3 by default) alternating whether the
   broker or the mock goes first; tables quote medians of successful runs. Client and server share
