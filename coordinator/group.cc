@@ -147,6 +147,17 @@ bool Group::is_static_member_fenced(const std::string& member_id,
   return it != static_members_.end() && it->second != member_id;
 }
 
+std::optional<ErrorCode> Group::validate_member(
+    const std::string& member_id, const std::optional<std::string>& instance_id) const {
+  if (instance_id) {
+    auto it = static_members_.find(*instance_id);
+    if (it == static_members_.end()) return ErrorCode::kUnknownMemberId;
+    if (it->second != member_id) return ErrorCode::kFencedInstanceId;
+  }
+  if (!has(member_id)) return ErrorCode::kUnknownMemberId;
+  return std::nullopt;
+}
+
 int Group::num_awaiting_join() const {
   int n = 0;
   for (const auto& [id, m] : members_) n += m.awaiting_join ? 1 : 0;

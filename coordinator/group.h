@@ -86,6 +86,10 @@ class Group {
   // A member id that does not match the id registered for this group.instance.id.
   bool is_static_member_fenced(const std::string& member_id,
                                const std::optional<std::string>& instance_id) const;
+  // Kafka's validateCurrentMember: with an instance id, it must be registered (else
+  // UNKNOWN_MEMBER_ID) and map to `member_id` (else FENCED_INSTANCE_ID); the member must exist.
+  std::optional<ErrorCode> validate_member(const std::string& member_id,
+                                           const std::optional<std::string>& instance_id) const;
   int num_awaiting_join() const;
   // All members (and no pending member) have sent JoinGroup in this rebalance.
   bool has_all_members_joined() const;

@@ -130,7 +130,6 @@ void GroupCoordinator::join_static_member(const std::shared_ptr<Group>& g, JoinG
     out.add([cb = take(old->awaiting_sync), r] { cb(r); });
   }
   const std::string old_leader = g->leader_id.value_or("");
-  const bool protocols_changed = !old->matches(req.protocols);
   const int32_t old_rebalance_timeout = old->rebalance_timeout_ms;
   const int32_t old_session_timeout = old->session_timeout_ms;
   Member& m = g->replace_static_member(instance, *old_id, new_id);
@@ -138,7 +137,11 @@ void GroupCoordinator::join_static_member(const std::shared_ptr<Group>& g, JoinG
 
   switch (g->state()) {
     case GroupState::kStable: {
-      if (protocols_changed) {
+      const std::vector<Protocol> old_protocols = m.protocols;
+      m.protocols = req.protocols;
+      if (g->select_protocol() != g->protocol_name) {
+        // Kafka's rule: only a change of the group's selected protocol forces a rebalance.
+        m.protocols = old_protocols;
         update_member_and_rebalance(g, m, req, std::move(done), out);
         return;
       }
@@ -149,12 +152,13 @@ void GroupCoordinator::join_static_member(const std::shared_ptr<Group>& g, JoinG
       // No rebalance: the new id is persisted, then the member gets the current generation.
       store_group(
           *g, assignment,
-          [this, g, instance, old_id = *old_id, new_id, old_leader, old_rebalance_timeout,
-           old_session_timeout, skip = req.supports_skip_assignment,
+          [this, g, instance, old_id = *old_id, new_id, old_leader, old_protocols,
+           old_rebalance_timeout, old_session_timeout, skip = req.supports_skip_assignment,
            done](absl::Status st, Deferred& out) {
             if (!st.ok()) {
               if (g->static_member_id(instance) == new_id) {
                 Member& back = g->replace_static_member(instance, new_id, old_id);
+                back.protocols = old_protocols;
                 back.rebalance_timeout_ms = old_rebalance_timeout;
                 back.session_timeout_ms = old_session_timeout;
               }
@@ -210,11 +214,8 @@ void GroupCoordinator::join_current_member(const std::shared_ptr<Group>& g, Join
     } else {
       add_member_and_rebalance(g, req, id, std::move(done), out);
     }
-  } else if (g->is_static_member_fenced(id, req.group_instance_id)) {
-    respond(join_error(id, ErrorCode::kFencedInstanceId));
-  } else if (!g->has(id) ||
-             (req.group_instance_id && !g->static_member_id(*req.group_instance_id))) {
-    respond(join_error(id, ErrorCode::kUnknownMemberId));
+  } else if (auto error = g->validate_member(id, req.group_instance_id)) {
+    respond(join_error(id, *error));
   } else {
     Member& m = *g->get(id);
     switch (g->state()) {
@@ -466,10 +467,8 @@ void GroupCoordinator::sync_group(SyncGroupRequest req, SyncCallback done) {
       fail(ErrorCode::kUnknownMemberId);
     } else if (g->is(GroupState::kDead)) {
       fail(ErrorCode::kCoordinatorNotAvailable);
-    } else if (g->is_static_member_fenced(req.member_id, req.group_instance_id)) {
-      fail(ErrorCode::kFencedInstanceId);
-    } else if (m == nullptr) {
-      fail(ErrorCode::kUnknownMemberId);
+    } else if (auto error = g->validate_member(req.member_id, req.group_instance_id)) {
+      fail(*error);
     } else if (req.generation_id != g->generation_id) {
       fail(ErrorCode::kIllegalGeneration);
     } else if ((req.protocol_type && req.protocol_type != g->protocol_type) ||
@@ -541,11 +540,8 @@ ErrorCode GroupCoordinator::heartbeat(const HeartbeatRequest& req) {
   std::shared_ptr<Group> g = find(req.group_id);
   if (!g) return ErrorCode::kUnknownMemberId;
   if (g->is(GroupState::kDead)) return ErrorCode::kCoordinatorNotAvailable;
-  if (g->is_static_member_fenced(req.member_id, req.group_instance_id)) {
-    return ErrorCode::kFencedInstanceId;
-  }
+  if (auto error = g->validate_member(req.member_id, req.group_instance_id)) return *error;
   Member* m = g->get(req.member_id);
-  if (m == nullptr) return ErrorCode::kUnknownMemberId;
   if (req.generation_id != g->generation_id) return ErrorCode::kIllegalGeneration;
   switch (g->state()) {
     case GroupState::kEmpty:
@@ -578,19 +574,24 @@ LeaveGroupResult GroupCoordinator::leave_group(const std::string& group_id,
       result.error = ErrorCode::kCoordinatorNotAvailable;
     } else {
       for (const LeavingMember& lm : members) {
-        const std::optional<std::string> static_id =
-            lm.group_instance_id ? g->static_member_id(*lm.group_instance_id) : std::nullopt;
         ErrorCode e = ErrorCode::kNone;
-        if (!lm.member_id.empty() &&
-            g->is_static_member_fenced(lm.member_id, lm.group_instance_id)) {
-          e = ErrorCode::kFencedInstanceId;
+        if (lm.member_id.empty()) {
+          // Administrative removal of a static member by its group.instance.id.
+          const std::optional<std::string> id =
+              lm.group_instance_id ? g->static_member_id(*lm.group_instance_id) : std::nullopt;
+          if (id) {
+            spdlog::info("group {}: static member {} removed", g->id(), *id);
+            remove_member_and_update_group(g, *id, out);
+          } else {
+            e = ErrorCode::kUnknownMemberId;
+          }
         } else if (g->pending_members().erase(lm.member_id)) {
           maybe_complete_join(g, out);
-        } else if (!g->has(lm.member_id) && !static_id) {
-          e = ErrorCode::kUnknownMemberId;
+        } else if (auto error = g->validate_member(lm.member_id, lm.group_instance_id)) {
+          e = *error;
         } else {
-          spdlog::info("group {}: member {} leaves", g->id(), static_id.value_or(lm.member_id));
-          remove_member_and_update_group(g, static_id.value_or(lm.member_id), out);
+          spdlog::info("group {}: member {} leaves", g->id(), lm.member_id);
+          remove_member_and_update_group(g, lm.member_id, out);
         }
         result.member_errors.push_back(e);
       }

@@ -47,10 +47,8 @@ void GroupCoordinator::commit_offsets(OffsetCommitRequest req, OffsetCommitCallb
       if (g->is(GroupState::kDead)) {
         error = ErrorCode::kCoordinatorNotAvailable;
       } else if (member_commit) {
-        if (g->is_static_member_fenced(req.member_id, req.group_instance_id)) {
-          error = ErrorCode::kFencedInstanceId;
-        } else if (!g->has(req.member_id)) {
-          error = ErrorCode::kUnknownMemberId;
+        if (auto e = g->validate_member(req.member_id, req.group_instance_id)) {
+          error = *e;
         } else if (req.generation_id != g->generation_id) {
           error = ErrorCode::kIllegalGeneration;
         }

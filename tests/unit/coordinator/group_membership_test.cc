@@ -422,13 +422,46 @@ TEST_F(GroupMembershipTest, StaticMemberRejoinsWithoutRebalance) {
   EXPECT_EQ(state("g"), "Stable");
 }
 
-TEST_F(GroupMembershipTest, StaticMemberWithChangedProtocolsRebalances) {
+TEST_F(GroupMembershipTest, StaticMemberChangingTheSelectedProtocolRebalances) {
+  const std::string sub = subscription({"t"});
+  auto j = join(join_request("g", "", {{"range", sub}, {"roundrobin", sub}}, "inst"));
+  sync("g", j->member_id, 1, {{j->member_id, "A"}});
+  // New metadata for the same selected protocol: replaced without a rebalance (Kafka's rule).
+  auto same = join(
+      join_request("g", "", {{"range", subscription({"t", "u"})}, {"roundrobin", sub}}, "inst"));
+  ASSERT_TRUE(same.ready());
+  EXPECT_EQ(same->generation_id, 1);
+  EXPECT_EQ(state("g"), "Stable");
+  // Preferring another protocol changes the group's selection: that needs a rebalance.
+  auto changed = join(join_request("g", "", {{"roundrobin", sub}, {"range", sub}}, "inst"));
+  ASSERT_TRUE(changed.ready());  // the only member, so the rebalance completes at once
+  EXPECT_EQ(changed->generation_id, 2);
+  EXPECT_EQ(changed->protocol_name, "roundrobin");
+  EXPECT_EQ(heartbeat("g", same->member_id, 2), ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(GroupMembershipTest, FailedStaticReplacementIsRevertedAndAnswered) {
   auto j = join(join_request("g", "", {{"range", subscription({"t"})}}, "inst"));
   sync("g", j->member_id, 1, {{j->member_id, "A"}});
-  auto again = join(join_request("g", "", {{"range", subscription({"t", "u"})}}, "inst"));
-  ASSERT_TRUE(again.ready());  // it is the only member, so the rebalance completes at once
-  EXPECT_EQ(again->generation_id, 2);
-  EXPECT_EQ(heartbeat("g", j->member_id, 2), ErrorCode::kUnknownMemberId);
+  log.fail = true;
+  auto again = join(join_request("g", "", {{"range", subscription({"t"})}}, "inst"));
+  ASSERT_TRUE(again.ready());
+  EXPECT_EQ(again->error, ErrorCode::kCoordinatorNotAvailable);
+  EXPECT_EQ(coord->heartbeat({"g", 1, j->member_id, "inst"}), ErrorCode::kNone);
+}
+
+TEST_F(GroupMembershipTest, UnknownInstanceIdIsUnknownMember) {
+  const std::string a = stable_single("g");
+  EXPECT_EQ(coord->heartbeat({"g", 1, a, "never-registered"}), ErrorCode::kUnknownMemberId);
+  OffsetCommitRequest c;
+  c.group_id = "g";
+  c.generation_id = 1;
+  c.member_id = a;
+  c.group_instance_id = "never-registered";
+  c.partitions.push_back({"t", 0, 1, -1, std::nullopt});
+  testing::Answer<std::vector<TopicPartitionError>> r;
+  coord->commit_offsets(c, r.callback());
+  EXPECT_EQ((*r)[0].error, ErrorCode::kUnknownMemberId);
 }
 
 TEST_F(GroupMembershipTest, StaticMemberKeepsItsPlaceWhileRestarting) {
