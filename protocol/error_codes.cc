@@ -38,6 +38,28 @@ std::string_view error_message(ErrorCode e) {
     case ErrorCode::kNotController: return "NOT_CONTROLLER";
     case ErrorCode::kReassignmentInProgress: return "REASSIGNMENT_IN_PROGRESS";
     case ErrorCode::kTopicDeletionDisabled: return "TOPIC_DELETION_DISABLED";
+    case ErrorCode::kOffsetMetadataTooLarge: return "OFFSET_METADATA_TOO_LARGE";
+    case ErrorCode::kNetworkException: return "NETWORK_EXCEPTION";
+    case ErrorCode::kCoordinatorLoadInProgress: return "COORDINATOR_LOAD_IN_PROGRESS";
+    case ErrorCode::kNotEnoughReplicas: return "NOT_ENOUGH_REPLICAS";
+    case ErrorCode::kNotEnoughReplicasAfterAppend: return "NOT_ENOUGH_REPLICAS_AFTER_APPEND";
+    case ErrorCode::kIllegalGeneration: return "ILLEGAL_GENERATION";
+    case ErrorCode::kInconsistentGroupProtocol: return "INCONSISTENT_GROUP_PROTOCOL";
+    case ErrorCode::kInvalidGroupId: return "INVALID_GROUP_ID";
+    case ErrorCode::kUnknownMemberId: return "UNKNOWN_MEMBER_ID";
+    case ErrorCode::kInvalidSessionTimeout: return "INVALID_SESSION_TIMEOUT";
+    case ErrorCode::kRebalanceInProgress: return "REBALANCE_IN_PROGRESS";
+    case ErrorCode::kInvalidCommitOffsetSize: return "INVALID_COMMIT_OFFSET_SIZE";
+    case ErrorCode::kGroupAuthorizationFailed: return "GROUP_AUTHORIZATION_FAILED";
+    case ErrorCode::kNonEmptyGroup: return "NON_EMPTY_GROUP";
+    case ErrorCode::kGroupIdNotFound: return "GROUP_ID_NOT_FOUND";
+    case ErrorCode::kFencedLeaderEpoch: return "FENCED_LEADER_EPOCH";
+    case ErrorCode::kUnknownLeaderEpoch: return "UNKNOWN_LEADER_EPOCH";
+    case ErrorCode::kOffsetNotAvailable: return "OFFSET_NOT_AVAILABLE";
+    case ErrorCode::kMemberIdRequired: return "MEMBER_ID_REQUIRED";
+    case ErrorCode::kGroupMaxSizeReached: return "GROUP_MAX_SIZE_REACHED";
+    case ErrorCode::kFencedInstanceId: return "FENCED_INSTANCE_ID";
+    case ErrorCode::kUnstableOffsetCommit: return "UNSTABLE_OFFSET_COMMIT";
     default: return "KAFKA_ERROR";
   }
 }
