@@ -46,6 +46,8 @@ void GroupCoordinator::commit_offsets(OffsetCommitRequest req, OffsetCommitCallb
     if (error == ErrorCode::kNone) {
       if (g->is(GroupState::kDead)) {
         error = ErrorCode::kCoordinatorNotAvailable;
+      } else if (req.generation_id < 0 && g->is(GroupState::kEmpty)) {
+        // An admin client or a consumer without group management: fine while nobody is a member.
       } else if (member_commit) {
         if (auto e = g->validate_member(req.member_id, req.group_instance_id)) {
           error = *e;

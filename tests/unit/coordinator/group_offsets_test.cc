@@ -80,6 +80,10 @@ TEST_F(GroupOffsetsTest, CommitGenerationAndMemberRules) {
   EXPECT_EQ((*commit("nope", {P("t", 0, 1)}, 3, "m"))[0].error, ErrorCode::kIllegalGeneration);
   EXPECT_TRUE(coord->list_groups({}).empty());
 
+  // Generation -1 may commit to an Empty group whatever member id it names (Kafka 3.x).
+  EXPECT_EQ((*commit("e", {P("t", 0, 1)}))[0].error, ErrorCode::kNone);
+  EXPECT_EQ((*commit("e", {P("t", 0, 2)}, -1, "someone"))[0].error, ErrorCode::kNone);
+
   const std::string m = stable_member("g", {"t"});
   EXPECT_EQ((*commit("g", {P("t", 0, 1)}))[0].error, ErrorCode::kUnknownMemberId);
   EXPECT_EQ((*commit("g", {P("t", 0, 1)}, 1, "other"))[0].error, ErrorCode::kUnknownMemberId);
