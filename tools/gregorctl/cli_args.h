@@ -1,5 +1,6 @@
-// gregorctl's command line: verbs and options in the shape of kafka-topics.sh, parsed into a
-// plain Command so that main() only dispatches and tests need no broker.
+// gregorctl's command line: verbs and options in the shape of kafka-topics.sh and
+// kafka-consumer-groups.sh, parsed into a plain Command so that main() only dispatches and tests
+// need no broker.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,30 @@
 
 namespace gregor::tools {
 
-enum class Verb { kTopicCreate, kTopicList, kTopicDescribe, kTopicDelete };
+enum class Verb {
+  kTopicCreate,
+  kTopicList,
+  kTopicDescribe,
+  kTopicDelete,
+  kGroupList,
+  kGroupDescribe,
+  kGroupDelete,
+  kGroupOffsetsReset,
+};
+
+// `group offsets reset`: where to move the committed offsets (exactly one is chosen).
+enum class ResetKind { kToEarliest, kToLatest, kToOffset, kToDatetime, kShiftBy };
+
+struct ResetSpec {
+  ResetKind kind = ResetKind::kToEarliest;
+  int64_t value = 0;  // kToOffset: the offset; kToDatetime: ms since the epoch; kShiftBy: delta
+};
+
+// `--topic T` (every partition: `partitions` empty) or `--topic T:0,2`.
+struct TopicSelection {
+  std::string topic;
+  std::vector<int32_t> partitions;
+};
 
 struct Command {
   Verb verb = Verb::kTopicList;
@@ -27,6 +51,14 @@ struct Command {
   bool if_not_exists = false;
   bool validate_only = false;
   bool exclude_internal = false;  // list/describe: leave out __consumer_offsets and the like
+
+  // group verbs
+  std::vector<std::string> groups;           // describe/delete: at least one; reset: exactly one
+  std::vector<std::string> states;           // group list --state: keep only groups in these states
+  std::vector<TopicSelection> reset_topics;  // reset: --topic, in the order given
+  bool all_topics = false;                   // reset: every partition the group has committed
+  ResetSpec reset;
+  bool execute = false;  // reset: commit the plan instead of only printing it
 };
 
 // Either a command to run, or what to print and the exit code (help: 0, usage errors: nonzero).
@@ -41,5 +73,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv);
 
 // "k=v" -> {k, v}; the value may contain '=' and may be empty, the key may not.
 absl::StatusOr<std::pair<std::string, std::string>> parse_config_entry(std::string_view entry);
+
+// "T" or "T:0,1,2" (kafka-consumer-groups.sh's --topic). Partitions are >= 0.
+absl::StatusOr<TopicSelection> parse_topic_selection(std::string_view entry);
+
+// ISO 8601 date-time "YYYY-MM-DDTHH:MM[:SS[.fff]]" with an optional zone ("Z", "+HH:MM",
+// "+HHMM", "-HH:MM") -> milliseconds since the epoch. Without a zone the time is UTC.
+absl::StatusOr<int64_t> parse_datetime_ms(std::string_view text);
 
 }  // namespace gregor::tools

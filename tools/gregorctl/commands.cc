@@ -1,4 +1,5 @@
-// Runs gregorctl's topic verbs against a broker and decides what to print and the exit code.
+// Runs gregorctl's topic verbs against a broker and decides what to print and the exit code;
+// hands the group verbs to group_commands.
 #include "tools/gregorctl/commands.h"
 
 #include <chrono>
@@ -6,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "protocol/error_codes.h"
+#include "tools/gregorctl/broker_connections.h"
+#include "tools/gregorctl/group_commands.h"
 #include "tools/gregorctl/kafka_client.h"
 #include "tools/gregorctl/output.h"
 #include "tools/gregorctl/topic_admin.h"
@@ -123,6 +126,13 @@ Report run_command(const Command& cmd) {
   if (!client.ok()) return error_report(client.status());
 
   switch (cmd.verb) {
+    case Verb::kGroupList:
+    case Verb::kGroupDescribe:
+    case Verb::kGroupDelete:
+    case Verb::kGroupOffsetsReset: {
+      BrokerConnections connections(*std::move(client), options);
+      return run_group_command(cmd, connections);
+    }
     case Verb::kTopicCreate: {
       std::vector<NewTopic> topics;
       for (const std::string& name : cmd.topics) {

@@ -1,5 +1,5 @@
 // gregorctl's argument parsing: verbs, defaults, global options on either side of the verb,
-// --config entries and usage errors.
+// --config entries, the group verbs' options (T:P,P and ISO 8601 times) and usage errors.
 #include "tools/gregorctl/cli_args.h"
 
 #include <gtest/gtest.h>
@@ -119,6 +119,109 @@ TEST(CliArgs, ConfigEntry) {
   EXPECT_EQ(kv->first, "retention.ms");
   EXPECT_EQ(kv->second, "");
   EXPECT_FALSE(parse_config_entry("").ok());
+}
+
+TEST(CliArgs, GroupListDescribeDelete) {
+  ParseOutcome list = parse({"group", "list", "--state", "Stable", "--state", "Empty"});
+  ASSERT_TRUE(list.command.has_value()) << list.err;
+  EXPECT_EQ(list.command->verb, Verb::kGroupList);
+  EXPECT_EQ(list.command->states, (std::vector<std::string>{"Stable", "Empty"}));
+  ParseOutcome describe = parse({"group", "describe", "a", "b", "-o", "json"});
+  ASSERT_TRUE(describe.command.has_value()) << describe.err;
+  EXPECT_EQ(describe.command->verb, Verb::kGroupDescribe);
+  EXPECT_EQ(describe.command->groups, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(describe.command->output, OutputFormat::kJson);
+  ParseOutcome del = parse({"group", "delete", "a"});
+  ASSERT_TRUE(del.command.has_value()) << del.err;
+  EXPECT_EQ(del.command->verb, Verb::kGroupDelete);
+}
+
+TEST(CliArgs, GroupOffsetsReset) {
+  ParseOutcome o = parse({"group", "offsets", "reset", "g", "--topic", "orders", "--topic",
+                          "audit:0,2", "--shift-by", "-3", "--execute"});
+  ASSERT_TRUE(o.command.has_value()) << o.err;
+  const Command& c = *o.command;
+  EXPECT_EQ(c.verb, Verb::kGroupOffsetsReset);
+  EXPECT_EQ(c.groups, std::vector<std::string>{"g"});
+  ASSERT_EQ(c.reset_topics.size(), 2u);
+  EXPECT_EQ(c.reset_topics[0].topic, "orders");
+  EXPECT_TRUE(c.reset_topics[0].partitions.empty());
+  EXPECT_EQ(c.reset_topics[1].topic, "audit");
+  EXPECT_EQ(c.reset_topics[1].partitions, (std::vector<int32_t>{0, 2}));
+  EXPECT_EQ(c.reset.kind, ResetKind::kShiftBy);
+  EXPECT_EQ(c.reset.value, -3);
+  EXPECT_TRUE(c.execute);
+  EXPECT_FALSE(c.all_topics);
+
+  ParseOutcome d = parse({"group", "offsets", "reset", "g", "--all-topics", "--to-datetime",
+                          "2024-01-02T03:04:05.678Z"});
+  ASSERT_TRUE(d.command.has_value()) << d.err;
+  EXPECT_EQ(d.command->reset.kind, ResetKind::kToDatetime);
+  EXPECT_EQ(d.command->reset.value, 1704164645678);
+  EXPECT_TRUE(d.command->all_topics);
+  EXPECT_FALSE(d.command->execute);
+
+  for (auto [flag, kind] : {std::pair{"--to-earliest", ResetKind::kToEarliest},
+                            std::pair{"--to-latest", ResetKind::kToLatest}}) {
+    ParseOutcome k = parse({"group", "offsets", "reset", "g", "--all-topics", flag});
+    ASSERT_TRUE(k.command.has_value()) << k.err;
+    EXPECT_EQ(k.command->reset.kind, kind);
+  }
+  ParseOutcome n = parse({"group", "offsets", "reset", "g", "--all-topics", "--to-offset", "42"});
+  ASSERT_TRUE(n.command.has_value()) << n.err;
+  EXPECT_EQ(n.command->reset.kind, ResetKind::kToOffset);
+  EXPECT_EQ(n.command->reset.value, 42);
+}
+
+TEST(CliArgs, GroupUsageErrors) {
+  for (auto args :
+       {std::initializer_list<const char*>{"group"},
+        {"group", "describe"},
+        {"group", "delete"},
+        {"group", "offsets"},
+        {"group", "offsets", "reset", "--all-topics", "--to-earliest"},
+        {"group", "offsets", "reset", "g", "h", "--all-topics", "--to-earliest"},
+        {"group", "offsets", "reset", "g", "--to-earliest"},
+        {"group", "offsets", "reset", "g", "--all-topics"},
+        {"group", "offsets", "reset", "g", "--all-topics", "--topic", "t", "--to-earliest"},
+        {"group", "offsets", "reset", "g", "--all-topics", "--to-earliest", "--to-latest"},
+        {"group", "offsets", "reset", "g", "--all-topics", "--to-offset", "-1"},
+        {"group", "offsets", "reset", "g", "--all-topics", "--to-offset", "x"},
+        {"group", "offsets", "reset", "g", "--all-topics", "--to-datetime", "2024"},
+        {"group", "offsets", "reset", "g", "--topic", "t:x", "--to-earliest"},
+        {"group", "offsets", "reset", "g", "--topic", ":1", "--to-earliest"},
+        {"group", "offsets", "reset", "g", "--topic", "t:-1", "--to-earliest"},
+        {"group", "offsets", "reset", "g", "--all-topics", "--to-earliest", "--execute",
+         "--dry-run"}}) {
+    ParseOutcome o = parse(args);
+    EXPECT_FALSE(o.command.has_value()) << *args.begin() << " " << args.size();
+    EXPECT_EQ(o.exit_code, 1);
+    EXPECT_FALSE(o.err.empty());
+  }
+}
+
+TEST(CliArgs, TopicSelection) {
+  auto t = parse_topic_selection("a:b:1");  // the last ':' separates the partitions
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->topic, "a:b");
+  EXPECT_EQ(t->partitions, std::vector<int32_t>{1});
+  EXPECT_FALSE(parse_topic_selection("t:").ok());
+  EXPECT_FALSE(parse_topic_selection("t:1,").ok());
+  EXPECT_FALSE(parse_topic_selection("").ok());
+}
+
+TEST(CliArgs, Datetime) {
+  EXPECT_EQ(*parse_datetime_ms("1970-01-01T00:00"), 0);
+  EXPECT_EQ(*parse_datetime_ms("1970-01-01T00:00:01.5"), 1500);
+  EXPECT_EQ(*parse_datetime_ms("2024-02-29T12:00:00+02:00"), 1709200800000);
+  EXPECT_EQ(*parse_datetime_ms("2024-02-29T12:00:00+0200"), 1709200800000);
+  EXPECT_EQ(*parse_datetime_ms("2024-02-29T10:00:00.123456Z"), 1709200800123);
+  EXPECT_EQ(*parse_datetime_ms("1969-12-31T23:59:59Z"), -1000);
+  for (const char* bad : {"", "2023-02-29T00:00", "2024-13-01T00:00", "2024-01-01",
+                          "2024-01-01T24:00", "2024-01-01T00:00:00.", "2024-01-01T00:00Zjunk",
+                          "2024-01-01 00:00", "2024-01-01T00:00+25:00"}) {
+    EXPECT_FALSE(parse_datetime_ms(bad).ok()) << bad;
+  }
 }
 
 }  // namespace
