@@ -185,7 +185,15 @@ Report GroupRunner::list() {
       return answer;
     });
     if (!listed.ok()) return error_report(listed.status());
-    for (GroupListing& g : listed->groups) groups[g.group_id] = std::move(g);
+    for (GroupListing& g : listed->groups) {
+      // The broker filters by state; checking again costs nothing and guards against one
+      // that ignores the filter.
+      if (!cmd_.states.empty() && g.state &&
+          std::find(cmd_.states.begin(), cmd_.states.end(), *g.state) == cmd_.states.end()) {
+        continue;
+      }
+      groups[g.group_id] = std::move(g);
+    }
   }
   std::vector<GroupListing> sorted;
   for (auto& [id, g] : groups) sorted.push_back(std::move(g));

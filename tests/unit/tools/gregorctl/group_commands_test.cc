@@ -86,6 +86,8 @@ class GroupBroker {
   }
 
   std::atomic<int> coordinator_not_available{0};  // answer this many FindCoordinators so
+  std::atomic<int32_t> coordinator_port{0};       // FindCoordinator names this port, not ours
+  int32_t port() const { return port_; }
 
  private:
   int16_t max(int16_t key, int16_t ours) const {
@@ -131,12 +133,13 @@ class GroupBroker {
           --coordinator_not_available;
           error = 15;
         }
+        int32_t port = coordinator_port != 0 ? coordinator_port.load() : port_;
         resp.error_code = error;
         resp.node_id = 1;
         resp.host = "127.0.0.1";
-        resp.port = port_;
+        resp.port = port;
         for (const std::string& key : request.coordinator_keys) {
-          resp.coordinators.push_back({key, 1, "127.0.0.1", port_, error, std::nullopt});
+          resp.coordinators.push_back({key, 1, "127.0.0.1", port, error, std::nullopt});
         }
         return testing::encode_body(resp, v);
       }
@@ -378,6 +381,29 @@ TEST(GroupCommands, DescribeUnknownGroupAndKeepsGoing) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "Error: group 'ghost' does not exist (GROUP_ID_NOT_FOUND)\n");
   EXPECT_EQ(r.out.rfind("Group: idle  State: Empty", 0), 0u) << r.out;
+}
+
+TEST(GroupCommands, TalksToACoordinatorElsewhere) {
+  GroupBroker bootstrap;
+  GroupBroker coordinator;
+  bootstrap.coordinator_port = coordinator.port();
+  Report r = run(bootstrap.command(Verb::kGroupDescribe, {"idle"}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("orders  1          1               7               6"), std::string::npos)
+      << r.out;
+  EXPECT_TRUE(bootstrap.sent<msg::DescribeGroupsRequest>().empty());
+  EXPECT_TRUE(bootstrap.sent<msg::OffsetFetchRequest>().empty());
+  EXPECT_EQ(coordinator.sent<msg::DescribeGroupsRequest>().size(), 1u);
+  EXPECT_EQ(coordinator.sent<msg::OffsetFetchRequest>().size(), 1u);
+  EXPECT_EQ(bootstrap.sent<msg::ListOffsetsRequest>().size(), 1u);  // the leader is node 1
+
+  Command reset = bootstrap.command(Verb::kGroupOffsetsReset, {"idle"});
+  reset.all_topics = true;
+  reset.execute = true;
+  r = run(reset);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(bootstrap.sent<msg::OffsetCommitRequest>().empty());
+  EXPECT_EQ(coordinator.sent<msg::OffsetCommitRequest>().size(), 1u);
 }
 
 TEST(GroupCommands, WaitsForTheCoordinator) {
