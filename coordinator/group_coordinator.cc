@@ -202,7 +202,10 @@ int64_t GroupCoordinator::next_deadline_ms() const {
     if (g->is(GroupState::kPreparingRebalance) && g->join_deadline_ms >= 0) {
       next = std::min(next, g->join_deadline_ms);
     }
-    if (g->sync_deadline_ms >= 0) next = std::min(next, g->sync_deadline_ms);
+    if (g->sync_deadline_ms >= 0 &&
+        (g->is(GroupState::kCompletingRebalance) || g->is(GroupState::kStable))) {
+      next = std::min(next, g->sync_deadline_ms);
+    }
   }
   return next;
 }
