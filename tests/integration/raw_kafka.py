@@ -180,3 +180,61 @@ def produce_v2_errors(port, topic, corr_id=21, timeout=10.0):
             _index, err, _base, _append_time = r.take(">ihqq")
             errors.append(err)
     return errors
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _CRC32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def _varint(n):
+    n = (n << 1) ^ (n >> 63)  # zigzag
+    out = b""
+    while n >= 0x80:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def record_batch(values, base_ts=1_700_000_000_000, count_override=None, crc_override=None):
+    """An uncompressed record batch v2 (no producer id) holding `values` as null-key records."""
+    recs = b""
+    for i, v in enumerate(values):
+        body = b"\x00" + _varint(0) + _varint(i) + _varint(-1) + _varint(len(v)) + v + _varint(0)
+        recs += _varint(len(body)) + body
+    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, base_ts, base_ts, -1, -1, -1,
+                            len(values) if count_override is None else count_override) + recs
+    crc = crc32c(after_crc) if crc_override is None else crc_override
+    tail = struct.pack(">ibI", -1, 2, crc) + after_crc
+    return struct.pack(">qi", 0, len(tail)) + tail
+
+
+def produce_v3(port, topic, partition, records, corr_id=31, timeout=10.0):
+    """Produce v3, acks=-1: returns (error_code, base_offset) for the one partition."""
+    body = struct.pack(">hhi", -1, -1, 10000) + struct.pack(">i", 1) + _string(topic)
+    body += struct.pack(">i", 1) + struct.pack(">ii", partition, len(records)) + records
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(frame(request_header(0, 3, corr_id) + body))
+        r = _Reader(read_frame(s, timeout))
+    if r.take(">i") != corr_id:
+        raise ValueError("correlation id mismatch")
+    r.take(">i")  # topics
+    r.string()
+    r.take(">i")  # partitions
+    _index, err, base, _append_time = r.take(">ihqq")
+    return err, base

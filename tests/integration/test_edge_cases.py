@@ -107,6 +107,34 @@ class EdgeCases(BrokerTestCase):
         self.assertFalse(self.broker.partition_dir("edge-again", 1).exists(),
                          "partition 1 of the deleted topic is still on disk")
 
+    def test_produce_validates_batches(self):
+        import struct
+        self.create_topic("edge-raw", 2)
+        port = self.broker.port
+        good = rk.record_batch([b"z"])
+        self.assertEqual(rk.produce_v3(port, "edge-raw", 0, rk.record_batch([b"a", b"b"])), (0, 0))
+        self.assertEqual(rk.produce_v3(port, "edge-raw", 0, good), (0, 2))
+        corrupt = 2  # CORRUPT_MESSAGE
+        invalid = (corrupt, 87)  # or INVALID_RECORD, as Kafka answers some of these
+        cases = {
+            "bad crc": (rk.record_batch([b"a"], crc_override=1), (corrupt,)),
+            "record count lies": (rk.record_batch([b"a"], count_override=5), invalid),
+            "truncated batch": (good[:-3], invalid),
+            "length past the end": (good[:8] + struct.pack(">i", len(good)) + good[12:], invalid),
+            "no batch": (b"", invalid),
+        }
+        for name, (records, allowed) in cases.items():
+            with self.subTest(case=name):
+                err, base = rk.produce_v3(port, "edge-raw", 0, records)
+                self.assertIn(err, allowed)
+                self.assertEqual(base, -1)
+        self.assertEqual(rk.produce_v3(port, "edge-raw", 7, good)[0], 3)
+        self.assertEqual(rk.produce_v3(port, "edge-raw-nope", 0, good)[0], 3)
+        # Nothing of the refused batches was appended.
+        self.assertEqual(rk.produce_v3(port, "edge-raw", 0, good), (0, 3))
+        msgs = confluent_consume(self.broker.bootstrap, "edge-raw", 1, 4)
+        self.assertEqual([m.value() for m in msgs], [b"a", b"b", b"z", b"z"])
+
     def test_produce_v2_unsupported(self):
         self.create_topic("edge-v2", 1)
         errors = rk.produce_v2_errors(self.broker.port, "edge-v2")
