@@ -161,6 +161,27 @@ class Restart(BrokerTestCase):
         got = c.offsets_for_times([TopicPartition(topic, 0, BASE_TS + 10 * 2000 - 5)], 10)
         self.assertEqual(got[0].offset, 2000)
 
+    def test_sigkill_after_topic_changes(self):
+        from confluent_kafka.admin import AdminClient, NewTopic
+        admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
+        names = [f"meta-{i}" for i in range(20)]
+        for name, fut in admin.create_topics([NewTopic(n, 1 + i % 4, 1)
+                                              for i, n in enumerate(names)]).items():
+            fut.result(30 * SLOW)
+        for fut in admin.delete_topics(names[:5]).values():
+            fut.result(30 * SLOW)
+        # Acknowledged metadata changes must survive a crash right after the answers.
+        self.assertEqual(self.broker.kill(), -signal.SIGKILL)
+        self.broker.start()
+        admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
+        md = admin.list_topics(timeout=10 * SLOW)
+        for i, name in enumerate(names):
+            if i < 5:
+                self.assertNotIn(name, md.topics, f"deleted {name} came back")
+            else:
+                self.assertIn(name, md.topics)
+                self.assertEqual(len(md.topics[name].partitions), 1 + i % 4, name)
+
 
 if __name__ == "__main__":
     unittest.main()
