@@ -247,8 +247,10 @@ Report GroupRunner::describe() {
     }
     for (const GroupOffsetRow& row : d->rows) {
       if (row.error_code != 0 && row.partition) {
-        add_error(report, describe_partition_error(row.partition->topic, row.partition->partition,
-                                                   row.error_code));
+        add_error(report,
+                  absl::StrCat("group '", group, "': ",
+                               describe_partition_error(row.partition->topic,
+                                                        row.partition->partition, row.error_code)));
       }
     }
     described.push_back(*std::move(d));

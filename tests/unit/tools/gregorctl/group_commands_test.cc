@@ -63,6 +63,7 @@ class GroupBroker {
                      {"m3", "c3", "/10.0.0.3", {}}},
                     {{{"orders", 0}, 5}, {{"audit", 0}, 3}}};
     groups_["idle"] = {"Empty", {}, {{{"orders", 0}, 5}, {{"orders", 1}, 1}}};
+    groups_["stale"] = {"Empty", {}, {{{"gone", 0}, 1}}};
   }
 
   Command command(Verb verb, std::vector<std::string> groups = {}) {
@@ -277,19 +278,20 @@ TEST(GroupCommands, ListAsksEveryBrokerAndFiltersByState) {
   EXPECT_EQ(r.out,
             "GROUP  PROTOCOL-TYPE  STATE\n"
             "g      consumer       Stable\n"
-            "idle   consumer       Empty\n");
+            "idle   consumer       Empty\n"
+            "stale  consumer       Empty\n");
   Command json = broker.command(Verb::kGroupList);
-  json.states = {"Empty"};
+  json.states = {"Stable"};
   json.output = OutputFormat::kJson;
   r = run(json);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "{\"groups\":[{\"group_id\":\"idle\",\"protocol_type\":\"consumer\",\"state\":"
-            "\"Empty\"}]}\n");
+            "{\"groups\":[{\"group_id\":\"g\",\"protocol_type\":\"consumer\",\"state\":"
+            "\"Stable\"}]}\n");
   auto sent = broker.sent<msg::ListGroupsRequest>();
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[1].second, 4);
-  EXPECT_EQ(sent[1].first.states_filter, std::vector<std::string>{"Empty"});
+  EXPECT_EQ(sent[1].first.states_filter, std::vector<std::string>{"Stable"});
 }
 
 TEST(GroupCommands, ListStateFilterNeedsV4) {
@@ -404,6 +406,18 @@ TEST(GroupCommands, TalksToACoordinatorElsewhere) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(bootstrap.sent<msg::OffsetCommitRequest>().empty());
   EXPECT_EQ(coordinator.sent<msg::OffsetCommitRequest>().size(), 1u);
+}
+
+TEST(GroupCommands, DescribeReportsOffsetsOfVanishedTopics) {
+  GroupBroker broker;
+  Report r = run(broker.command(Verb::kGroupDescribe, {"stale"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "Error: group 'stale': partition 'gone-0' does not exist "
+            "(UNKNOWN_TOPIC_OR_PARTITION)\n");
+  EXPECT_NE(r.out.find("gone   0          1               -               -    -"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(GroupCommands, WaitsForTheCoordinator) {
