@@ -9,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 namespace gregor::broker {
 
@@ -50,5 +52,36 @@ class AsyncEvent : public std::enable_shared_from_this<AsyncEvent> {
   asio::steady_timer timer_;
   bool set_ = false;
 };
+
+}  // namespace gregor::broker
+
+namespace gregor::broker {
+
+// Starts an operation that reports its result through a callback (possibly on another thread,
+// possibly before start returns) and suspends the coroutine until the result is there.
+// `start` is called with a callback taking T.
+template <typename T, typename Start>
+asio::awaitable<T> await_callback(const asio::any_io_executor& ex, Start start) {
+  struct State {
+    std::mutex mu;  // guards value: the callback may run on any thread
+    std::optional<T> value;
+  };
+  auto state = std::make_shared<State>();
+  auto event = std::make_shared<AsyncEvent>(ex);
+  start([state, event](T result) {
+    {
+      std::lock_guard lock(state->mu);
+      state->value = std::move(result);
+    }
+    event->notify_from_any_thread();
+  });
+  for (;;) {
+    {
+      std::lock_guard lock(state->mu);
+      if (state->value) co_return std::move(*state->value);
+    }
+    co_await event->wait();
+  }
+}
 
 }  // namespace gregor::broker

@@ -5,7 +5,9 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "broker/offsets_topic.h"
 #include "broker/partition_manager.h"
+#include "coordinator/group_coordinator.h"
 #include "broker/server.h"
 #include "coordinator/topic_rules.h"
 #include "spdlog/spdlog.h"
@@ -48,6 +50,7 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::open(BrokerConfig config) {
   }
   b->metadata_ = std::move(*md);
   if (absl::Status s = b->load_partitions(); !s.ok()) return s;
+  if (absl::Status s = b->start_group_coordinator(); !s.ok()) return s;
   return b;
 }
 
@@ -70,6 +73,43 @@ absl::Status Broker::load_partitions() {
   logs_->start_background();
   spdlog::info("loaded {} topics", topics.size());
   return absl::OkStatus();
+}
+
+absl::Status Broker::start_group_coordinator() {
+  if (!metadata_->topic(kOffsetsTopic)) {
+    // Kafka's settings for the offsets topic: compacted, 100 MiB segments.
+    std::map<std::string, std::string> configs = {
+        {"cleanup.policy", "compact"},
+        {"segment.bytes", std::to_string(config_.offsets_topic_segment_bytes)}};
+    absl::StatusOr<coordinator::TopicInfo> t =
+        create_topic(kOffsetsTopic, config_.groups.offsets_topic_num_partitions, configs);
+    if (!t.ok()) return t.status();
+  }
+  offsets_topic_ = std::make_unique<OffsetsTopic>(*this);
+  // The partition count is fixed when the topic is created; a changed setting later must not
+  // move groups to other partitions.
+  coordinator::GroupConfig group_config = config_.groups;
+  group_config.offsets_topic_num_partitions =
+      static_cast<int32_t>(metadata_->topic(kOffsetsTopic)->partitions.size());
+  groups_ = std::make_unique<coordinator::GroupCoordinator>(
+      group_config, storage::SystemClock::instance(), offsets_topic_.get());
+  if (absl::Status s = offsets_topic_->load_into(*groups_); !s.ok()) return s;
+  group_timer_thread_ = std::thread([this] { run_group_timers(); });
+  return absl::OkStatus();
+}
+
+void Broker::run_group_timers() {
+  // The coordinator exposes its next deadline but not when it changes, so this thread looks
+  // every few milliseconds; rebalances then finish at most that late.
+  constexpr auto kPoll = std::chrono::milliseconds(5);
+  std::unique_lock lock(group_timer_mu_);
+  while (!stopping_) {
+    group_timer_cv_.wait_for(lock, kPoll, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    if (groups_->next_deadline_ms() <= storage::SystemClock::instance()->now_ms()) groups_->tick();
+    lock.lock();
+  }
 }
 
 absl::Status Broker::open_partition_logs(const coordinator::TopicInfo& topic) {
@@ -95,14 +135,25 @@ absl::Status Broker::start() {
 void Broker::stop() {
   if (!logs_) return;
   if (server_) server_->stop();
-  server_.reset();
+  if (group_timer_thread_.joinable()) {
+    {
+      std::lock_guard lock(group_timer_mu_);
+      stopping_ = true;
+    }
+    group_timer_cv_.notify_all();
+    group_timer_thread_.join();
+  }
   if (absl::Status s = logs_->shutdown(); !s.ok()) {
     spdlog::error("log shutdown: {}", std::string(s.message()));
   }
   if (metadata_) {
     if (absl::Status s = metadata_->close(); !s.ok()) spdlog::error("metadata close: {}", std::string(s.message()));
   }
+  // The coordinator's pending appends have completed: the flusher finished them at shutdown.
+  groups_.reset();
   logs_.reset();
+  // Last: completions of the flusher may still post to the reactors' (stopped) io_contexts.
+  server_.reset();
 }
 
 Listener Broker::advertised_listener() const {

@@ -5,9 +5,13 @@
 // themselves thread-safe.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "broker/broker_config.h"
@@ -16,9 +20,13 @@
 namespace gregor::storage {
 class LogManager;
 }
+namespace gregor::coordinator {
+class GroupCoordinator;
+}
 
 namespace gregor::broker {
 
+class OffsetsTopic;
 class PartitionManager;
 class Server;
 
@@ -36,6 +44,7 @@ class Broker {
   coordinator::ClusterMetadata& metadata() { return *metadata_; }
   PartitionManager& partitions() { return *partitions_; }
   storage::LogManager& logs() { return *logs_; }
+  coordinator::GroupCoordinator& groups() { return *groups_; }
   // The first advertised listener, with the bound port when the configured port was 0.
   Listener advertised_listener() const;
 
@@ -54,12 +63,22 @@ class Broker {
   explicit Broker(BrokerConfig config);
   absl::Status load_partitions();
   absl::Status open_partition_logs(const coordinator::TopicInfo& topic);
+  // Creates __consumer_offsets if missing, replays it into the group coordinator and starts
+  // the thread that runs the coordinator's timers.
+  absl::Status start_group_coordinator();
+  void run_group_timers();
 
   BrokerConfig config_;
   std::unique_ptr<storage::LogManager> logs_;
   std::unique_ptr<coordinator::ClusterMetadata> metadata_;
   std::unique_ptr<PartitionManager> partitions_;
   std::unique_ptr<Server> server_;
+  std::unique_ptr<OffsetsTopic> offsets_topic_;
+  std::unique_ptr<coordinator::GroupCoordinator> groups_;
+  std::thread group_timer_thread_;
+  std::mutex group_timer_mu_;  // guards stopping_ for group_timer_cv_
+  std::condition_variable group_timer_cv_;
+  bool stopping_ = false;
 };
 
 }  // namespace gregor::broker

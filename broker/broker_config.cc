@@ -181,6 +181,18 @@ absl::StatusOr<BrokerConfig> make_broker_config(const std::map<std::string, std:
          c.cluster_id = v;
          return absl::OkStatus();
        }},
+      {"group.min.session.timeout.ms", int_into(&c.groups.group_min_session_timeout_ms, 0, kMax32)},
+      {"group.max.session.timeout.ms", int_into(&c.groups.group_max_session_timeout_ms, 0, kMax32)},
+      {"group.initial.rebalance.delay.ms",
+       int_into(&c.groups.group_initial_rebalance_delay_ms, 0, kMax32)},
+      {"group.max.size", int_into(&c.groups.group_max_size, 1, kMax32)},
+      {"offset.metadata.max.bytes", int_into(&c.groups.offset_metadata_max_bytes, 0, kMax32)},
+      {"offsets.retention.minutes", scaled_ms(&c.groups.offsets_retention_ms, 60 * 1000)},
+      {"offsets.retention.check.interval.ms",
+       int_into(&c.groups.offsets_retention_check_interval_ms, 1, kMax64)},
+      {"offsets.topic.num.partitions", int_into(&c.groups.offsets_topic_num_partitions, 1, 1000)},
+      {"offsets.topic.replication.factor", int_into(&c.offsets_topic_replication_factor, 1, 1)},
+      {"offsets.topic.segment.bytes", int_into(&c.offsets_topic_segment_bytes, 14, kMax32)},
       {"log.segment.bytes", int_into(&d.segment_bytes, 14, kMax32)},
       {"log.roll.ms", int_into(&d.segment_ms, 1, kMax64)},
       {"log.roll.hours", scaled_ms(&d.segment_ms, 3600 * 1000)},
@@ -227,6 +239,11 @@ absl::StatusOr<BrokerConfig> make_broker_config(const std::map<std::string, std:
     if (absl::Status s = it->second(key, value); !s.ok()) return s;
   }
 
+  if (c.groups.group_min_session_timeout_ms > c.groups.group_max_session_timeout_ms) {
+    return absl::InvalidArgumentError(
+        "invalid value for configuration 'group.min.session.timeout.ms': it is larger than "
+        "'group.max.session.timeout.ms'");
+  }
   if (c.advertised_listeners.empty()) c.advertised_listeners = c.listeners;
   for (Listener& l : c.advertised_listeners) {
     if (l.host.empty() || l.host == "0.0.0.0" || l.host == "::") l.host = "localhost";

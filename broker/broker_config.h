@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "coordinator/group_types.h"
 #include "storage/log_config.h"
 
 namespace gregor::broker {
@@ -38,6 +39,9 @@ struct BrokerConfig {
   bool acks_all_fsync = true;
   std::string cluster_id = "gregor-cluster";
   storage::LogConfig log_defaults;  // log.* defaults that topics inherit
+  coordinator::GroupConfig groups;  // group.* and offsets.* settings
+  int16_t offsets_topic_replication_factor = 1;
+  int32_t offsets_topic_segment_bytes = 104857600;
 
   // Keys that were set but are not known; main() warns about them.
   std::vector<std::string> unknown_keys;

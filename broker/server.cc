@@ -140,8 +140,7 @@ void Server::stop() {
   for (auto& reactor : impl_->reactors) reactor->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
-  impl_->acceptors.clear();
-  impl_->reactors.clear();
+  // The io_contexts stay until the Server is destroyed: other threads may still post to them.
 }
 
 std::vector<int> Server::bound_ports() const { return impl_->ports; }

@@ -14,10 +14,23 @@ const std::vector<ApiEntry>& api_table() {
       {1, 4, 12, handle_fetch},
       {2, 1, 8, handle_list_offsets},
       {3, 0, 12, handle_metadata},
+      // Group APIs: librdkafka 2.0.2 enables its group consumer only when the v0 versions of
+      // JoinGroup, SyncGroup, Heartbeat and LeaveGroup are listed, OffsetCommit covers 1-2
+      // and OffsetFetch lists 1.
+      {8, 2, 8, handle_offset_commit},
+      {9, 1, 8, handle_offset_fetch},
       {10, 0, 4, handle_find_coordinator},
+      {11, 0, 9, handle_join_group},
+      {12, 0, 4, handle_heartbeat},
+      {13, 0, 5, handle_leave_group},
+      {14, 0, 5, handle_sync_group},
+      {15, 0, 5, handle_describe_groups},
+      {16, 0, 4, handle_list_groups},
       {18, 0, 3, handle_api_versions},
       {19, 0, 7, handle_create_topics},
       {20, 0, 6, handle_delete_topics},
+      {42, 0, 2, handle_delete_groups},
+      {47, 0, 0, handle_offset_delete},
   };
   return table;
 }

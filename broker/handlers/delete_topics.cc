@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
+#include "broker/offsets_topic.h"
 #include "protocol/messages/delete_topics_request.h"
 #include "protocol/messages/delete_topics_response.h"
 
@@ -16,6 +17,11 @@ void delete_one(Broker& broker, const std::string& name, DeleteTopicsResponse::D
   if (!broker.config().delete_topic_enable) {
     out.error_code = protocol::code(ErrorCode::kTopicDeletionDisabled);
     out.error_message = "Topic deletion is disabled.";
+    return;
+  }
+  if (name == kOffsetsTopic) {
+    out.error_code = protocol::code(ErrorCode::kInvalidTopicException);
+    out.error_message = "The internal topic " + name + " cannot be deleted.";
     return;
   }
   absl::Status s = broker.delete_topic(name);

@@ -27,6 +27,12 @@ struct RequestContext {
   int16_t version() const { return header.api_version; }
 };
 
+// The client's address as Kafka reports it in group descriptions: "/<ip>".
+inline std::string client_host_of(const RequestContext& ctx) {
+  size_t colon = ctx.client_host.rfind(':');
+  return "/" + ctx.client_host.substr(0, colon);
+}
+
 struct Response {
   protocol::OutputBuffer body;
   bool send = true;    // false: no response at all (Produce with acks=0)

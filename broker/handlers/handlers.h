@@ -13,5 +13,15 @@ asio::awaitable<Response> handle_find_coordinator(RequestContext& ctx);
 asio::awaitable<Response> handle_api_versions(RequestContext& ctx);
 asio::awaitable<Response> handle_create_topics(RequestContext& ctx);
 asio::awaitable<Response> handle_delete_topics(RequestContext& ctx);
+asio::awaitable<Response> handle_join_group(RequestContext& ctx);
+asio::awaitable<Response> handle_sync_group(RequestContext& ctx);
+asio::awaitable<Response> handle_heartbeat(RequestContext& ctx);
+asio::awaitable<Response> handle_leave_group(RequestContext& ctx);
+asio::awaitable<Response> handle_offset_commit(RequestContext& ctx);
+asio::awaitable<Response> handle_offset_fetch(RequestContext& ctx);
+asio::awaitable<Response> handle_list_groups(RequestContext& ctx);
+asio::awaitable<Response> handle_describe_groups(RequestContext& ctx);
+asio::awaitable<Response> handle_delete_groups(RequestContext& ctx);
+asio::awaitable<Response> handle_offset_delete(RequestContext& ctx);
 
 }  // namespace gregor::broker

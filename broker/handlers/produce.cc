@@ -6,6 +6,7 @@
 #include "broker/broker.h"
 #include "broker/error_mapping.h"
 #include "broker/handlers/handlers.h"
+#include "broker/offsets_topic.h"
 #include "broker/partition_manager.h"
 #include "protocol/messages/produce_request.h"
 #include "protocol/messages/produce_response.h"
@@ -74,6 +75,12 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
       auto& out = t.partition_responses.emplace_back();
       out.index = p.index;
       out.base_offset = -1;
+      if (topic.name == kOffsetsTopic) {
+        // Only the group coordinator writes there (Kafka: "Cannot append to internal topic").
+        out.error_code = protocol::code(ErrorCode::kInvalidTopicException);
+        out.error_message = "Cannot append to internal topic " + topic.name;
+        continue;
+      }
       std::shared_ptr<Partition> partition = broker.partitions().get(topic.name, p.index);
       if (!partition) {
         out.error_code = protocol::code(ErrorCode::kUnknownTopicOrPartition);
