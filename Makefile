@@ -5,6 +5,9 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# ccache hits across checkouts in different directories (CI clones anew each time).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 # Debian 12 packages; librdkafka, kcat and the Python clients are for tests and bench only.
 DEB_PACKAGES := cmake ninja-build g++ make ccache pkg-config python3 \
