@@ -175,7 +175,8 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   group->require_subcommand(1);
   group->fallthrough();
   CLI::App* group_list = group->add_subcommand("list", "list groups");
-  group_list->add_option("--state", cmd.states, "only groups in this state (repeatable)");
+  group_list->add_option("--state", cmd.states, "only groups in this state (repeatable)")
+      ->allow_extra_args(false);
   CLI::App* group_describe =
       group->add_subcommand("describe", "members, committed offsets and lag of groups");
   group_describe->add_option("groups", cmd.groups, "group ids")->required();
@@ -194,7 +195,9 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   std::optional<std::string> to_datetime;
   std::optional<int64_t> shift_by;
   reset->add_option("group", cmd.groups, "group id")->required()->expected(1);
-  reset->add_option("--topic", topic_entries, "TOPIC or TOPIC:P[,P...] (repeatable)");
+  // One value per --topic, so that a group id after it is not taken for a second topic.
+  reset->add_option("--topic", topic_entries, "TOPIC or TOPIC:P[,P...] (repeatable)")
+      ->allow_extra_args(false);
   reset->add_flag("--all-topics", cmd.all_topics, "every partition the group has offsets for");
   reset->add_flag("--to-earliest", to_earliest, "the log start offset");
   reset->add_flag("--to-latest", to_latest, "the log end offset");

@@ -173,6 +173,14 @@ TEST(CliArgs, GroupOffsetsReset) {
   EXPECT_EQ(n.command->reset.value, 42);
 }
 
+TEST(CliArgs, GroupIdMayFollowTopic) {
+  ParseOutcome o = parse({"group", "offsets", "reset", "--topic", "t:1", "g", "--to-earliest"});
+  ASSERT_TRUE(o.command.has_value()) << o.err;
+  EXPECT_EQ(o.command->groups, std::vector<std::string>{"g"});
+  ASSERT_EQ(o.command->reset_topics.size(), 1u);
+  EXPECT_EQ(o.command->reset_topics[0].topic, "t");
+}
+
 TEST(CliArgs, GroupUsageErrors) {
   for (auto args :
        {std::initializer_list<const char*>{"group"},
