@@ -310,11 +310,12 @@ def restart(runner, broker_bin, work, a, extra):
 
 
 def du_bytes(path):
+    """Allocated bytes like du: preallocated or sparse files count only what they hold."""
     total = 0
     for root, _, files in os.walk(path):
         for f in files:
             try:
-                total += os.path.getsize(os.path.join(root, f))
+                total += os.stat(os.path.join(root, f)).st_blocks * 512
             except OSError:
                 pass
     return total
