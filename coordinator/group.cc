@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include "storage/file.h"
 
 #include "coordinator/consumer_protocol.h"
+#include "storage/file.h"
 
 namespace gregor::coordinator {
 

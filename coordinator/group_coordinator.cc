@@ -2,10 +2,9 @@
 // and the read-only views (ListGroups, DescribeGroups).
 #include "coordinator/group_coordinator.h"
 
-#include "storage/file.h"
-
 #include "coordinator/group_records.h"
 #include "spdlog/spdlog.h"
+#include "storage/file.h"
 
 namespace gregor::coordinator {
 

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
-#include "storage/file.h"
 
 #include "coordinator/group_coordinator.h"
 #include "spdlog/spdlog.h"
+#include "storage/file.h"
 
 namespace gregor::coordinator {
 namespace {
@@ -147,26 +147,27 @@ void GroupCoordinator::join_static_member(const std::shared_ptr<Group>& g, JoinG
       }
       m.rebalance_timeout_ms = req.rebalance_timeout_ms;
       m.session_timeout_ms = req.session_timeout_ms;
+      // Parked like a JoinGroup: if a rebalance completes before the write, that answers it.
+      m.awaiting_join = std::move(done);
       std::map<std::string, std::string> assignment;
       for (const auto& [id, member] : g->members()) assignment[id] = member.assignment;
       // No rebalance: the new id is persisted, then the member gets the current generation.
       store_group(
           *g, assignment,
           [this, g, instance, old_id = *old_id, new_id, old_leader, old_protocols,
-           old_rebalance_timeout, old_session_timeout, skip = req.supports_skip_assignment,
-           done](absl::Status st, Deferred& out) {
+           old_rebalance_timeout, old_session_timeout,
+           skip = req.supports_skip_assignment](absl::Status st, Deferred& out) {
+            Member* m = g->get(new_id);
+            if (m == nullptr || !m->awaiting_join) return;  // already answered (left, rebalanced)
+            JoinCallback cb = take(m->awaiting_join);
             if (!st.ok()) {
-              if (g->static_member_id(instance) == new_id) {
-                Member& back = g->replace_static_member(instance, new_id, old_id);
-                back.protocols = old_protocols;
-                back.rebalance_timeout_ms = old_rebalance_timeout;
-                back.session_timeout_ms = old_session_timeout;
-              }
-              out.add([done, r = join_error("", ErrorCode::kCoordinatorNotAvailable)] { done(r); });
-              return;
-            }
-            if (!g->has(new_id)) {
-              out.add([done, r = join_error(new_id, ErrorCode::kUnknownMemberId)] { done(r); });
+              spdlog::warn("group {}: storing static member {} failed: {}", g->id(), new_id,
+                           st.ToString());
+              Member& back = g->replace_static_member(instance, new_id, old_id);
+              back.protocols = old_protocols;
+              back.rebalance_timeout_ms = old_rebalance_timeout;
+              back.session_timeout_ms = old_session_timeout;
+              out.add([cb, r = join_error("", ErrorCode::kCoordinatorNotAvailable)] { cb(r); });
               return;
             }
             JoinGroupResult r;
@@ -180,7 +181,7 @@ void GroupCoordinator::join_static_member(const std::shared_ptr<Group>& g, JoinG
               // as leader and run an assignment a Stable group would not propagate.
               r = join_result(*g, new_id, false, old_leader);
             }
-            out.add([done, r = std::move(r)] { done(r); });
+            out.add([cb, r = std::move(r)] { cb(r); });
           },
           out);
       return;

@@ -1,7 +1,5 @@
 // GroupCoordinator's offset store: OffsetCommit, OffsetFetch, OffsetDelete, DeleteGroups and
 // offset retention (Kafka 2.1+ rules: an Empty group's offsets expire from when it emptied).
-#include "storage/file.h"
-
 #include "coordinator/consumer_protocol.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/group_records.h"

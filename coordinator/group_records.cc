@@ -2,11 +2,11 @@
 #include "coordinator/group_records.h"
 
 #include <limits>
-#include "storage/file.h"
 
 #include "absl/strings/str_cat.h"
 #include "protocol/messages/group_metadata_key.h"
 #include "protocol/messages/offset_commit_key.h"
+#include "storage/file.h"
 
 namespace gregor::coordinator {
 namespace {

@@ -450,6 +450,24 @@ TEST_F(GroupMembershipTest, FailedStaticReplacementIsRevertedAndAnswered) {
   EXPECT_EQ(coord->heartbeat({"g", 1, j->member_id, "inst"}), ErrorCode::kNone);
 }
 
+TEST_F(GroupMembershipTest, StaticReplacementAnsweredOnceWhenARebalanceOvertakesTheWrite) {
+  const std::string a = stable_single("g");
+  auto js = join(join_request("g", "", {{"range", subscription({"t"})}}, "inst"));
+  auto ja = join("g", a);
+  ASSERT_TRUE(js.ready() && ja.ready());
+  sync("g", js->member_id, 2);
+  sync("g", a, 2, {{a, "A"}, {js->member_id, "S"}});
+  log.hold = true;
+  auto again = join(join_request("g", "", {{"range", subscription({"t"})}}, "inst"));
+  EXPECT_FALSE(again.ready());  // waiting for its new member id to be written
+  auto ja3 = join("g", a);      // the leader starts a rebalance meanwhile
+  ASSERT_TRUE(ja3.ready() && again.ready());
+  EXPECT_EQ(again->generation_id, 3);
+  log.complete_held();
+  EXPECT_EQ(*again.calls, 1);
+  EXPECT_EQ(again->generation_id, 3);
+}
+
 TEST_F(GroupMembershipTest, UnknownInstanceIdIsUnknownMember) {
   const std::string a = stable_single("g");
   EXPECT_EQ(coord->heartbeat({"g", 1, a, "never-registered"}), ErrorCode::kUnknownMemberId);
