@@ -420,6 +420,60 @@ TEST(GroupCommands, DescribeReportsOffsetsOfVanishedTopics) {
       << r.out;
 }
 
+// Member bytes come from clients and pass through the broker unchecked.
+TEST(GroupCommands, DescribeSurvivesGarbageMemberBytes) {
+  std::atomic<int32_t> port{0};
+  FakeBroker broker([&](const FakeRequest& req) -> FakeReply {
+    int16_t v = req.api_version;
+    switch (req.api_key) {
+      case 18: {
+        msg::ApiVersionsResponse resp;
+        resp.api_keys = {{18, 0, 3}, {3, 0, 12}, {9, 0, 8}, {10, 0, 4}, {15, 0, 5}, {2, 0, 8}};
+        return testing::encode_body(resp, v);
+      }
+      case 10: {
+        msg::FindCoordinatorResponse resp;
+        resp.coordinators.push_back({"g", 1, "127.0.0.1", port.load(), 0, std::nullopt});
+        return testing::encode_body(resp, v);
+      }
+      case 15: {
+        msg::DescribeGroupsResponse resp;
+        auto& g = resp.groups.emplace_back();
+        g.group_id = "g";
+        g.group_state = "Stable";
+        g.protocol_type = "consumer";
+        g.protocol_data = "range";
+        auto& m = g.members.emplace_back();
+        m.member_id = "m";
+        m.client_id = "c";
+        m.client_host = "/h";
+        m.member_metadata = std::string("\x00\x00\x7f\xff\xff\xff", 6);
+        m.member_assignment = std::string("\x00\x00\x00\x00\x00\x01\x00", 7);
+        return testing::encode_body(resp, v);
+      }
+      case 9: {
+        msg::OffsetFetchResponse resp;
+        resp.groups.emplace_back().group_id = "g";
+        return testing::encode_body(resp, v);
+      }
+    }
+    return FakeReply();
+  });
+  std::string bootstrap = broker.bootstrap();
+  port = std::stoi(bootstrap.substr(bootstrap.find(':') + 1));
+  Command cmd;
+  cmd.verb = Verb::kGroupDescribe;
+  cmd.bootstrap_server = bootstrap;
+  cmd.groups = {"g"};
+  cmd.timeout_ms = 2000;
+  Report r = run(cmd);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(
+      r.out.find("-      -          -               -               -    m          c          /h"),
+      std::string::npos)
+      << r.out;
+}
+
 TEST(GroupCommands, WaitsForTheCoordinator) {
   GroupBroker broker;
   broker.coordinator_not_available = 2;
