@@ -31,9 +31,11 @@ int64_t file_mtime_ms(const std::filesystem::path& p) {
 
 absl::StatusOr<Log::Impl::Parsed> Log::Impl::parse_client_batches(std::string_view batches) const {
   int32_t max_message_bytes;
+  bool compact;
   {
     absl::ReaderMutexLock l(&mu_);
     max_message_bytes = config_.max_message_bytes;
+    compact = config_.compact;
   }
   if (batches.empty()) return absl::InvalidArgumentError("no record batches");
   Parsed parsed;
@@ -56,6 +58,16 @@ absl::StatusOr<Log::Impl::Parsed> Log::Impl::parse_client_batches(std::string_vi
     std::string_view batch = rest.substr(0, header->total_size());
     absl::Status s = protocol::validate_batch(batch, kMaxDecompressedBatchBytes);
     if (!s.ok()) return s;
+    if (compact && !header->is_control()) {
+      // Kafka refuses keyless records for compacted topics: compaction could never drop them.
+      auto records = protocol::decode_records(batch, kMaxDecompressedBatchBytes);
+      if (!records.ok()) return records.status();
+      for (const protocol::Record& r : *records) {
+        if (!r.key) {
+          return absl::InvalidArgumentError("compacted topic: a record has a null key");
+        }
+      }
+    }
     parsed.infos.push_back(BatchInfo{0, header->last_offset_delta, header->max_timestamp,
                                      static_cast<int64_t>(batch.size())});
     parsed.records += static_cast<int64_t>(header->last_offset_delta) + 1;
@@ -460,6 +472,19 @@ absl::Status Log::remove() {
 
 const std::filesystem::path& Log::dir() const {
   return impl_->dir_;
+}
+
+LogConfig Log::config() const {
+  absl::ReaderMutexLock l(&impl_->mu_);
+  return impl_->config_;
+}
+
+CleanableStats Log::cleanable_stats(int64_t first_dirty_offset) const {
+  return impl_->cleanable_stats(first_dirty_offset);
+}
+
+absl::StatusOr<CompactionResult> Log::compact(const CompactOptions& options) {
+  return impl_->compact(options);
 }
 
 void Log::update_config(const LogConfig& config) {

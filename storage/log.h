@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "protocol/wire.h"
 #include "storage/clock.h"
+#include "storage/compaction.h"
 #include "storage/log_config.h"
 
 namespace gregor::storage {
@@ -104,7 +105,17 @@ class Log {
   // flush.ms: flushes if unflushed data is older than flush.ms (LogManager's scheduler).
   absl::Status flush_if_due();
 
+  // Log compaction (cleanup.policy=compact), driven by the LogCleaner. How much of the log is
+  // cleanable and dirty, given the cleaner checkpoint.
+  CleanableStats cleanable_stats(int64_t first_dirty_offset) const;
+  // One pass: keeps the latest record per key over the cleanable segments (never the active
+  // one), drops null-key records and tombstones past their delete horizon, and swaps the
+  // rewritten segments in (.cleaned -> .swap -> final name) under the log's lock, briefly.
+  // Offsets and the log end offset do not change. One pass at a time per log.
+  absl::StatusOr<CompactionResult> compact(const CompactOptions& options);
+
   const std::filesystem::path& dir() const;
+  LogConfig config() const;
   void update_config(const LogConfig& config);
 
   // Introspection for tests and metrics.

@@ -19,6 +19,19 @@ struct LogConfig {
   int32_t max_message_bytes = 1048588;                                    // max.message.bytes
   bool log_append_time = false;          // message.timestamp.type=LogAppendTime
   int64_t file_delete_delay_ms = 60000;  // file.delete.delay.ms
+
+  // Log compaction (storage/log_cleaner.h). cleanup.policy=compact sets `compact`;
+  // compact,delete also keeps retention_ms/retention_bytes in force.
+  bool compact = false;                                                 // cleanup.policy
+  int64_t delete_retention_ms = 24LL * 3600 * 1000;                     // delete.retention.ms
+  double min_cleanable_dirty_ratio = 0.5;                               // min.cleanable.dirty.ratio
+  int64_t min_compaction_lag_ms = 0;                                    // min.compaction.lag.ms
+  int64_t max_compaction_lag_ms = std::numeric_limits<int64_t>::max();  // max.compaction.lag.ms
+
+  // Broker-wide (log.cleaner.enable, log.cleaner.backoff.ms): only the LogManager's
+  // default_config copy is read; they live here so broker defaults reach the LogManager.
+  bool cleaner_enable = true;
+  int64_t cleaner_backoff_ms = 15000;
 };
 
 }  // namespace gregor::storage

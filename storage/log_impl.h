@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <vector>
@@ -33,6 +34,10 @@ class Log::Impl {
   absl::StatusOr<int> apply_retention();
   absl::Status close();
 
+  // Compaction (compaction.cc).
+  CleanableStats cleanable_stats(int64_t first_dirty_offset) const;
+  absl::StatusOr<CompactionResult> compact(const CompactOptions& options);
+
   const std::filesystem::path dir_;
   const Clock* const clock_;
 
@@ -57,6 +62,11 @@ class Log::Impl {
 
   // Serializes flush() so that flushed_offset_ only grows and fsyncs do not pile up.
   absl::Mutex flush_mu_;
+  // One compaction pass at a time; held for the whole pass, never while waiting for mu_'s
+  // writers, so appends and reads only wait for the final swap.
+  absl::Mutex clean_mu_;
+  // Earliest delete horizon of a tombstone kept by the last pass (max: none known).
+  std::atomic<int64_t> next_delete_horizon_ms_{std::numeric_limits<int64_t>::max()};
 
  private:
   struct Parsed {
@@ -72,6 +82,15 @@ class Log::Impl {
   absl::Status roll(int64_t new_base, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<AppendInfo> write(std::string_view batches, const Parsed& parsed, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Non-active segments old enough for min.compaction.lag.ms, oldest first (compaction.cc).
+  std::vector<std::shared_ptr<Segment>> cleanable_segments(int64_t now) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 };
+
+// Before a log's segments are listed (log_open.cc): finishes cleaner swaps a crash interrupted.
+// Each `<base>.log.swap` is a complete, fsynced cleaned segment: the segments it replaces
+// (bases in [base, its end)) are deleted and it takes its final name; its indexes are dropped
+// so that opening rebuilds them. `.cleaned` files are left for the leftover sweep.
+absl::Status complete_interrupted_swaps(const std::filesystem::path& dir);
 
 }  // namespace gregor::storage

@@ -64,7 +64,20 @@ bool valid_topic_name(const std::string& topic) {
 LogManager::LogManager(LogManagerOptions options, const Clock* clock)
     : options_(std::move(options)),
       clock_(clock),
-      flusher_(std::make_unique<Flusher>(options_.max_pending_flushes)) {}
+      flusher_(std::make_unique<Flusher>(options_.max_pending_flushes)),
+      cleaner_(
+          std::make_unique<LogCleaner>(LogCleanerOptions{options_.default_config.cleaner_backoff_ms,
+                                                         options_.cleaner_max_map_entries},
+                                       [this] { return cleaner_candidates(); })) {}
+
+std::vector<CleanerCandidate> LogManager::cleaner_candidates() const {
+  absl::MutexLock l(&mu_);
+  std::vector<CleanerCandidate> out;
+  for (const auto& [tp, log] : logs_) {
+    out.push_back(CleanerCandidate{tp, dirs_[locations_.at(tp)].path, log});
+  }
+  return out;
+}
 
 absl::StatusOr<std::unique_ptr<LogManager>> LogManager::open(LogManagerOptions options,
                                                              const Clock* clock) {
@@ -174,6 +187,7 @@ absl::StatusOr<std::shared_ptr<Log>> LogManager::get_or_create(const std::string
     // A new partition must not inherit checkpoints of a deleted namesake.
     dirs_[dir].recovery_points.erase(tp);
     dirs_[dir].log_starts.erase(tp);
+    cleaner_->forget(dirs_[dir].path, tp);
   }
   auto log = open_on_disk(tp, dir, config);
   if (!log.ok()) return log.status();
@@ -194,6 +208,7 @@ absl::Status LogManager::remove(const std::string& topic, int32_t partition) {
   auto loc = locations_.find(tp);
   if (loc == locations_.end()) return absl::NotFoundError("no partition " + dir_name(tp));
   LogDir& d = dirs_[loc->second];
+  cleaner_->forget(d.path, tp);
   if (auto it = logs_.find(tp); it != logs_.end()) {
     absl::Status s = it->second->close();
     if (!s.ok()) spdlog::warn("closing {} before delete: {}", dir_name(tp), s.ToString());
@@ -286,6 +301,7 @@ void LogManager::start_background() {
   absl::MutexLock l(&bg_mu_);
   if (background_.joinable() || stop_background_) return;
   background_ = std::thread([this] { background_loop(); });
+  if (options_.default_config.cleaner_enable) cleaner_->start();
 }
 
 void LogManager::background_loop() {
@@ -322,6 +338,7 @@ void LogManager::background_loop() {
 }
 
 void LogManager::stop_background() {
+  cleaner_->stop();
   {
     absl::MutexLock l(&bg_mu_);
     stop_background_ = true;

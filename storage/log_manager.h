@@ -20,6 +20,7 @@
 #include "storage/clock.h"
 #include "storage/flusher.h"
 #include "storage/log.h"
+#include "storage/log_cleaner.h"
 #include "storage/log_config.h"
 
 namespace gregor::storage {
@@ -36,6 +37,8 @@ struct LogManagerOptions {
   int64_t flush_scheduler_interval_ms = 1'000;    // log.flush.scheduler.interval.ms
   int64_t checkpoint_interval_ms = 60'000;        // log.flush.offset.checkpoint.interval.ms
   size_t max_pending_flushes = 65536;
+  // The log cleaner runs when default_config.cleaner_enable (log.cleaner.enable).
+  size_t cleaner_max_map_entries = 1u << 20;
 };
 
 // Thread-safety: every method may be called from any thread. `mu_` guards the maps of open
@@ -68,6 +71,8 @@ class LogManager {
   // flush.ms every flush_scheduler_interval_ms and writes the recovery-point checkpoint.
   void start_background();
   Flusher& flusher() { return *flusher_; }
+  // Log compaction; its thread is started by start_background() when log.cleaner.enable.
+  LogCleaner& cleaner() { return *cleaner_; }
 
   // One pass of each background task, for the scheduler thread and for tests.
   int run_retention();
@@ -89,6 +94,7 @@ class LogManager {
   };
   LogManager(LogManagerOptions options, const Clock* clock);
   void stop_background();
+  std::vector<CleanerCandidate> cleaner_candidates() const;
   void background_loop();
   absl::Status write_checkpoints_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::shared_ptr<Log>> open_on_disk(const TopicPartition& tp, size_t dir,
@@ -98,6 +104,7 @@ class LogManager {
   const LogManagerOptions options_;
   const Clock* const clock_;
   std::unique_ptr<Flusher> flusher_;
+  std::unique_ptr<LogCleaner> cleaner_;
 
   mutable absl::Mutex mu_;
   std::vector<LogDir> dirs_ ABSL_GUARDED_BY(mu_);

@@ -36,6 +36,8 @@ absl::Status Log::Impl::load(const LogOpenOptions& options) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("mkdir ", dir_.string(), ": ", ec.message()));
+  absl::Status swapped = complete_interrupted_swaps(dir_);
+  if (!swapped.ok()) return swapped;
 
   std::set<int64_t> bases;
   std::vector<std::filesystem::path> orphans;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
 #include "protocol/record_batch.h"
 #include "storage/batch_scanner.h"
 
@@ -14,11 +15,6 @@ namespace gregor::storage {
 namespace {
 using protocol::RecordBatchHeader;
 
-std::filesystem::path with_ext(const std::filesystem::path& log_path, const char* ext) {
-  std::filesystem::path p = log_path;
-  p.replace_extension(ext);
-  return p;
-}
 }  // namespace
 
 std::string segment_file_stem(int64_t base_offset) {
@@ -29,18 +25,21 @@ std::string segment_file_stem(int64_t base_offset) {
 
 absl::StatusOr<std::shared_ptr<Segment>> Segment::open(const std::filesystem::path& dir,
                                                        int64_t base_offset, int64_t index_max_bytes,
-                                                       int32_t index_interval_bytes) {
-  std::filesystem::path log_path = dir / (segment_file_stem(base_offset) + ".log");
+                                                       int32_t index_interval_bytes,
+                                                       std::string_view suffix) {
+  const std::string stem = segment_file_stem(base_offset);
+  auto named = [&](const char* ext) { return dir / (stem + ext + std::string(suffix)); };
+  std::filesystem::path log_path = named(".log");
   std::shared_ptr<Segment> seg(new Segment(log_path, base_offset, index_interval_bytes));
-  seg->indexes_existed_ = std::filesystem::exists(with_ext(log_path, ".index")) &&
-                          std::filesystem::exists(with_ext(log_path, ".timeindex"));
+  seg->indexes_existed_ =
+      std::filesystem::exists(named(".index")) && std::filesystem::exists(named(".timeindex"));
   auto log = File::open(log_path, /*create=*/true);
   if (!log.ok()) return log.status();
   seg->log_ = std::move(*log);
-  auto oi = OffsetIndex::open(with_ext(log_path, ".index"), base_offset, index_max_bytes);
+  auto oi = OffsetIndex::open(named(".index"), base_offset, index_max_bytes);
   if (!oi.ok()) return oi.status();
   seg->offset_index_ = std::move(*oi);
-  auto ti = TimeIndex::open(with_ext(log_path, ".timeindex"), base_offset, index_max_bytes);
+  auto ti = TimeIndex::open(named(".timeindex"), base_offset, index_max_bytes);
   if (!ti.ok()) return ti.status();
   seg->time_index_ = std::move(*ti);
   auto size = seg->log_->size();

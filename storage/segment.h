@@ -42,10 +42,12 @@ std::string segment_file_stem(int64_t base_offset);
 class Segment {
  public:
   // Opens the three files in `dir`, creating them when missing. Does not scan the log: call
-  // recover() or load() next.
+  // recover() or load() next. `suffix` is appended to every file name (".cleaned", ".swap":
+  // segments the log cleaner is writing or swapping in).
   static absl::StatusOr<std::shared_ptr<Segment>> open(const std::filesystem::path& dir,
                                                        int64_t base_offset, int64_t index_max_bytes,
-                                                       int32_t index_interval_bytes);
+                                                       int32_t index_interval_bytes,
+                                                       std::string_view suffix = {});
 
   int64_t base_offset() const { return base_offset_; }
   int64_t size() const { return size_.load(std::memory_order_acquire); }
