@@ -142,6 +142,27 @@ class GroupFixture : public ::testing::Test {
   ErrorCode heartbeat(const std::string& group, const std::string& member_id, int32_t generation) {
     return coord->heartbeat({group, generation, member_id, std::nullopt});
   }
+  // One member joined and synced: the group is Stable at generation 1.
+  std::string stable_single(const std::string& group) {
+    auto [id, j] = join_new(group);
+    EXPECT_TRUE(j.ready());
+    auto s = sync(group, id, j->generation_id, {{id, "assignment-" + id}});
+    EXPECT_TRUE(s.ready());
+    return id;
+  }
+  // Two members, both synced; returns {leader, follower}.
+  std::pair<std::string, std::string> stable_pair(const std::string& group) {
+    const std::string a = stable_single(group);
+    auto [b, jb] = join_new(group);
+    EXPECT_FALSE(jb.ready());
+    auto ja = join(group, a);
+    EXPECT_TRUE(ja.ready() && jb.ready());
+    auto sb = sync(group, b, jb->generation_id);
+    auto sa = sync(group, a, ja->generation_id, {{a, "A"}, {b, "B"}});
+    EXPECT_TRUE(sa.ready() && sb.ready());
+    EXPECT_EQ(state(group), "Stable");
+    return {a, b};
+  }
   // Advances the clock and runs due timers.
   void advance(int64_t ms) {
     clock.advance(ms);
