@@ -68,7 +68,10 @@ void Connection::close() {
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   while (!reading_done_) {
-    while (pending_.size() >= kMaxInFlight && !reading_done_) co_await reader_wake_->wait();
+    while ((pending_.size() >= kMaxInFlight || pending_bytes_ >= kMaxInFlightBytes) &&
+           !reading_done_) {
+      co_await reader_wake_->wait();
+    }
     if (reading_done_) break;
 
     boost::system::error_code ec;
@@ -95,6 +98,8 @@ asio::awaitable<void> Connection::read_loop() {
     }
     if (ec) break;
     auto slot = std::make_shared<Pending>();
+    slot->request_bytes = frame.size();
+    pending_bytes_ += frame.size();
     pending_.push_back(slot);
     asio::co_spawn(
         socket_.get_executor(),
@@ -155,6 +160,7 @@ asio::awaitable<void> Connection::write_loop() {
     while (!pending_.empty() && pending_.front()->ready) {
       std::shared_ptr<Pending> p = std::move(pending_.front());
       pending_.pop_front();
+      pending_bytes_ -= p->request_bytes;
       reader_wake_->notify();
       if (p->response.close) {
         close();

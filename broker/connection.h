@@ -17,9 +17,12 @@ namespace gregor::broker {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // Requests read but not yet answered; the reader stops reading at this bound, so one client
-  // cannot make the broker buffer without limit.
-  static constexpr size_t kMaxInFlight = 32;
+  // Requests read but not yet answered, by count and by frame bytes; the reader stops reading
+  // at either bound, so one client cannot make the broker buffer without limit. The count is
+  // high because a producer with linger.ms=0 pipelines many small acks=all requests, and all
+  // of them must be in hand to share one fdatasync.
+  static constexpr size_t kMaxInFlight = 1024;
+  static constexpr size_t kMaxInFlightBytes = 64 << 20;
 
   Connection(Broker& broker, asio::ip::tcp::socket socket, int32_t max_request_bytes);
 
@@ -32,6 +35,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Pending {
     bool ready = false;
     Response response;
+    size_t request_bytes = 0;
     int32_t correlation_id = 0;
     int16_t response_header_version = 0;
   };
@@ -48,6 +52,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int32_t max_request_bytes_;
   std::string peer_;
   std::deque<std::shared_ptr<Pending>> pending_;
+  size_t pending_bytes_ = 0;  // request frame bytes of pending_
   std::shared_ptr<AsyncEvent> writer_wake_;
   std::shared_ptr<AsyncEvent> reader_wake_;
   bool reading_done_ = false;
