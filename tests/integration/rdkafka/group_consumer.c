@@ -117,6 +117,12 @@ static void print_partitions(const rd_kafka_topic_partition_list_t* parts) {
 static void report_assignment(rd_kafka_t* rk) {
   rd_kafka_topic_partition_list_t* now = NULL;
   rd_kafka_resp_err_t err = rd_kafka_assignment(rk, &now);
+  if (err == RD_KAFKA_RESP_ERR__DESTROY) {
+    /* The final revoke of rd_kafka_consumer_close: nothing is assigned any more. */
+    fprintf(g_out, "assignment \n");
+    fflush(g_out);
+    return;
+  }
   if (err) die("rd_kafka_assignment: %s", rd_kafka_err2str(err));
   rd_kafka_topic_partition_list_sort(now, NULL, NULL);
   fprintf(g_out, "assignment ");
