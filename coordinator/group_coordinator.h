@@ -76,9 +76,10 @@ class GroupCoordinator {
   // When tick() next has work to do (ms of the clock).
   int64_t next_deadline_ms() const;
 
-  // Replays one __consumer_offsets record (in log order; value nullopt = tombstone). Malformed
-  // records are skipped and reported. Loaded groups with members are Stable, their session
-  // timers start now.
+  // Replays one __consumer_offsets record (in log order; value nullopt = tombstone); the last
+  // value per key wins. A malformed record changes nothing and is reported. Loaded groups with
+  // members are Stable and their session timers start now.
+  // REQUIRES: the groups of `offsets_partition` are not being served yet (broker start-up).
   absl::Status load(int32_t offsets_partition, std::string_view key,
                     std::optional<std::string_view> value);
 
@@ -102,7 +103,7 @@ class GroupCoordinator {
   // A GroupLog completion that runs under mu_ and may defer more work.
   using LockedDone = std::function<void(absl::Status, Deferred&)>;
 
-  // Membership (group_membership.cc). All REQUIRE mu_ held.
+  // Membership (group_join.cc, group_session.cc). All REQUIRE mu_ held.
   void join_new_member(const std::shared_ptr<Group>& g, JoinGroupRequest& req, JoinCallback done,
                        Deferred& out);
   void join_static_member(const std::shared_ptr<Group>& g, JoinGroupRequest& req,

@@ -13,6 +13,21 @@
 #include "protocol/messages/group_metadata_value.h"
 #include "protocol/messages/offset_commit_value.h"
 
+// Record layouts (all integers big-endian, strings int16-length, bytes int32-length; a null
+// value is a tombstone that deletes the key when the topic is compacted):
+//
+// | record          | key                                    | value                           |
+// |-----------------|----------------------------------------|---------------------------------|
+// | committed offset| int16 1 (0 also read), group string,   | int16 version, OffsetCommitValue|
+// |                 | topic string, partition int32          | v3 (v1 when an expiry is set)   |
+// | group metadata  | int16 2, group string                  | int16 version, GroupMetadataValue|
+// |                 |                                        | v3: protocol type, generation,  |
+// |                 |                                        | protocol, leader, state time,   |
+// |                 |                                        | members with subscription and   |
+// |                 |                                        | assignment bytes                |
+//
+// Field lists are in protocol/schema/{offset_commit,group_metadata}_{key,value}.schema.
+
 namespace gregor::coordinator {
 
 inline constexpr std::string_view kOffsetsTopic = "__consumer_offsets";
