@@ -197,7 +197,8 @@ def gregorctl(broker, *args, check=True, json_out=False, timeout=60):
 
 # ---- raw group requests (non-flexible versions) --------------------------------------------
 
-FIND_COORDINATOR, JOIN_GROUP, HEARTBEAT, SYNC_GROUP, OFFSET_COMMIT = 10, 11, 12, 14, 8
+FIND_COORDINATOR, JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP = 10, 11, 12, 13, 14
+OFFSET_COMMIT = 8
 
 NONE = 0
 UNKNOWN_TOPIC_OR_PARTITION = 3
@@ -207,7 +208,9 @@ NOT_COORDINATOR = 16
 ILLEGAL_GENERATION = 22
 INCONSISTENT_GROUP_PROTOCOL = 23
 UNKNOWN_MEMBER_ID = 25
+INVALID_SESSION_TIMEOUT = 26
 REBALANCE_IN_PROGRESS = 27
+FENCED_INSTANCE_ID = 82
 MEMBER_ID_REQUIRED = 79
 GROUP_ID_NOT_FOUND = 69
 
@@ -238,8 +241,15 @@ class RawGroupClient:
         self.sock.close()
 
     def call(self, api, version, body):
+        self.send(api, version, body)
+        return self.receive()
+
+    def send(self, api, version, body):
+        """Sends without waiting: a JoinGroup may be answered only when the rebalance ends."""
         self.corr += 1
         self.sock.sendall(frame(request_header(api, version, self.corr) + body))
+
+    def receive(self):
         r = _Reader(read_frame(self.sock, self.timeout))
         if r.take(">i") != self.corr:
             raise ValueError("correlation id mismatch")
@@ -257,6 +267,12 @@ class RawGroupClient:
     def join(self, group, member_id="", protocol_type="consumer", protocols=None, version=3,
              session_ms=10000, rebalance_ms=10000, instance_id=None):
         """JoinGroup v0-v5: dict(error, generation, protocol, leader, member_id, members)."""
+        self.send_join(group, member_id, protocol_type, protocols, version, session_ms,
+                       rebalance_ms, instance_id)
+        return self.receive_join(version)
+
+    def send_join(self, group, member_id="", protocol_type="consumer", protocols=None,
+                  version=3, session_ms=10000, rebalance_ms=10000, instance_id=None):
         if protocols is None:
             protocols = [("range", consumer_subscription(["t"]))]
         body = _string(group) + struct.pack(">i", session_ms)
@@ -267,7 +283,10 @@ class RawGroupClient:
             body += _nullable_string(instance_id)
         body += _string(protocol_type) + struct.pack(">i", len(protocols))
         body += b"".join(_string(n) + _bytes(m) for n, m in protocols)
-        r = self.call(JOIN_GROUP, version, body)
+        self.send(JOIN_GROUP, version, body)
+
+    def receive_join(self, version=3):
+        r = self.receive()
         if version >= 2:
             r.take(">i")  # throttle_time_ms
         out = {"error": r.take(">h"), "generation": r.take(">i"), "protocol": r.string(),
@@ -281,9 +300,11 @@ class RawGroupClient:
             out["members"].append(mid)
         return out
 
-    def sync(self, group, generation, member_id, assignments=(), version=1):
-        """SyncGroup v0-v2: (error, assignment bytes)."""
+    def sync(self, group, generation, member_id, assignments=(), version=1, instance_id=None):
+        """SyncGroup v0-v3: (error, assignment bytes)."""
         body = _string(group) + struct.pack(">i", generation) + _string(member_id)
+        if version >= 3:
+            body += _nullable_string(instance_id)
         body += struct.pack(">i", len(assignments))
         body += b"".join(_string(m) + _bytes(a) for m, a in assignments)
         r = self.call(SYNC_GROUP, version, body)
@@ -293,9 +314,11 @@ class RawGroupClient:
         n = r.take(">i")
         return err, (r.buf[r.pos:r.pos + n] if n >= 0 else None)
 
-    def heartbeat(self, group, generation, member_id, version=1):
-        """Heartbeat v0-v2: error code."""
+    def heartbeat(self, group, generation, member_id, version=1, instance_id=None):
+        """Heartbeat v0-v3: error code."""
         body = _string(group) + struct.pack(">i", generation) + _string(member_id)
+        if version >= 3:
+            body += _nullable_string(instance_id)
         r = self.call(HEARTBEAT, version, body)
         if version >= 1:
             r.take(">i")
@@ -323,3 +346,17 @@ class RawGroupClient:
                 p, err = r.take(">ih")
                 out[(t, p)] = err
         return out
+
+    def leave(self, group, members, version=3):
+        """LeaveGroup v3 (members: [(member_id, instance_id)]): (error, [member errors])."""
+        body = _string(group) + struct.pack(">i", len(members))
+        body += b"".join(_string(m) + _nullable_string(i) for m, i in members)
+        r = self.call(LEAVE_GROUP, version, body)
+        r.take(">i")
+        err = r.take(">h")
+        errors = []
+        for _ in range(r.take(">i")):
+            r.string()
+            r.string()
+            errors.append(r.take(">h"))
+        return err, errors
