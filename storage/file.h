@@ -31,7 +31,7 @@ class File {
   absl::Status pread_exact(void* buf, size_t n, int64_t pos) const;
   absl::Status pwrite_all(std::string_view data, int64_t pos);
   absl::Status truncate(int64_t size);
-  // Reserves blocks up to `size` (fallocate; falls back to ftruncate where unsupported).
+  // Extends the file sparsely to `size` (ftruncate), as Kafka sizes its index files.
   absl::Status preallocate(int64_t size);
   absl::Status datasync();
 
