@@ -31,7 +31,8 @@ async function main() {
       },
     }).catch(reject);
   });
-  const offsets = Object.entries(next).map(([p, o]) => ({ topic, partition: Number(p), offset: o }));
+  const offsets = Object.entries(next).map(
+    ([p, o]) => ({ topic, partition: Number(p), offset: o }));
   await consumer.commitOffsets(offsets);
   await consumer.disconnect();
   console.log(JSON.stringify({ ids, committed: next, groupJoins }));
