@@ -206,6 +206,21 @@ absl::StatusOr<BrokerConfig> make_broker_config(const std::map<std::string, std:
       {"log.flush.interval.ms", int_into(&d.flush_interval_ms, 0, kMax64)},
       {"message.max.bytes", int_into(&d.max_message_bytes, 0, kMax32)},
       {"log.segment.delete.delay.ms", int_into(&d.file_delete_delay_ms, 0, kMax64)},
+      {"log.cleaner.enable", bool_into(&d.cleaner_enable)},
+      {"log.cleaner.backoff.ms", int_into(&d.cleaner_backoff_ms, 0, kMax64)},
+      {"log.cleaner.delete.retention.ms", int_into(&d.delete_retention_ms, 0, kMax64)},
+      {"log.cleaner.min.compaction.lag.ms", int_into(&d.min_compaction_lag_ms, 0, kMax64)},
+      {"log.cleaner.max.compaction.lag.ms", int_into(&d.max_compaction_lag_ms, 1, kMax64)},
+      {"log.cleaner.min.cleanable.ratio",
+       [&d](const std::string& k, const std::string& v) -> absl::Status {
+         double r = 0;
+         auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), r);
+         if (v.empty() || ec != std::errc() || ptr != v.data() + v.size() || r < 0 || r > 1) {
+           return invalid(k, v, "must be a number between 0 and 1");
+         }
+         d.min_cleanable_dirty_ratio = r;
+         return absl::OkStatus();
+       }},
       {"log.message.timestamp.type",
        [&d](const std::string& k, const std::string& v) -> absl::Status {
          if (v != "CreateTime" && v != "LogAppendTime") {

@@ -128,12 +128,25 @@ storage::LogConfig log_config_for(const storage::LogConfig& defaults,
   if (auto it = topic_configs.find("message.timestamp.type"); it != topic_configs.end()) {
     c.log_append_time = it->second == "LogAppendTime";
   }
+  number("delete.retention.ms", &c.delete_retention_ms);
+  number("min.compaction.lag.ms", &c.min_compaction_lag_ms);
+  number("max.compaction.lag.ms", &c.max_compaction_lag_ms);
+  if (auto it = topic_configs.find("min.cleanable.dirty.ratio"); it != topic_configs.end()) {
+    double d = 0;
+    const std::string& v = it->second;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (ec == std::errc() && ptr == v.data() + v.size() && d >= 0 && d <= 1) {
+      c.min_cleanable_dirty_ratio = d;
+    }
+  }
   // A compact-only topic keeps every key's latest value forever: time and size retention
-  // must not delete its segments (the cleaner that compacts them is a separate feature).
-  if (auto it = topic_configs.find("cleanup.policy");
-      it != topic_configs.end() && it->second.find("delete") == std::string::npos) {
-    c.retention_ms = -1;
-    c.retention_bytes = -1;
+  // must not delete its segments; the log cleaner compacts them instead.
+  if (auto it = topic_configs.find("cleanup.policy"); it != topic_configs.end()) {
+    c.compact = it->second.find("compact") != std::string::npos;
+    if (it->second.find("delete") == std::string::npos) {
+      c.retention_ms = -1;
+      c.retention_bytes = -1;
+    }
   }
   return c;
 }
