@@ -16,8 +16,7 @@ namespace gregor::coordinator {
 
 using protocol::ErrorCode;
 
-// Errors.GROUP_SUBSCRIBED_TO_TOPIC; not (yet) in protocol/error_codes.h.
-inline constexpr ErrorCode kGroupSubscribedToTopic = static_cast<ErrorCode>(86);
+inline constexpr ErrorCode kGroupSubscribedToTopic = ErrorCode::kGroupSubscribedToTopic;
 
 // Kafka's broker properties for groups and offsets, with Kafka's defaults.
 struct GroupConfig {

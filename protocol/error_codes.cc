@@ -31,6 +31,7 @@ std::string_view error_message(ErrorCode e) {
     case ErrorCode::kPolicyViolation: return "POLICY_VIOLATION";
     case ErrorCode::kKafkaStorageError: return "KAFKA_STORAGE_ERROR";
     case ErrorCode::kUnsupportedCompressionType: return "UNSUPPORTED_COMPRESSION_TYPE";
+    case ErrorCode::kGroupSubscribedToTopic: return "GROUP_SUBSCRIBED_TO_TOPIC";
     case ErrorCode::kInvalidRecord: return "INVALID_RECORD";
     case ErrorCode::kUnknownTopicId: return "UNKNOWN_TOPIC_ID";
     case ErrorCode::kTopicAuthorizationFailed: return "TOPIC_AUTHORIZATION_FAILED";
