@@ -21,7 +21,8 @@ class AsyncEvent : public std::enable_shared_from_this<AsyncEvent> {
   explicit AsyncEvent(const asio::any_io_executor& ex) : timer_(ex) {}
 
   // Returns true if notified, false if `timeout` passed first.
-  asio::awaitable<bool> wait(asio::steady_timer::duration timeout = asio::steady_timer::duration::max()) {
+  asio::awaitable<bool> wait(
+      asio::steady_timer::duration timeout = asio::steady_timer::duration::max()) {
     if (timeout == asio::steady_timer::duration::max()) {
       timer_.expires_at(asio::steady_timer::time_point::max());
     } else {

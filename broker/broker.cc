@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "broker/offsets_topic.h"
 #include "broker/partition_manager.h"
-#include "coordinator/group_coordinator.h"
 #include "broker/server.h"
+#include "coordinator/group_coordinator.h"
 #include "coordinator/topic_rules.h"
 #include "spdlog/spdlog.h"
 #include "storage/log_manager.h"
@@ -19,13 +19,14 @@ namespace {
 // KRaft keeps its metadata log in this partition directory of the first log dir.
 constexpr const char* kMetadataLogDir = "__cluster_metadata-0";
 
-
 }  // namespace
 
 Broker::Broker(BrokerConfig config)
     : config_(std::move(config)), partitions_(std::make_unique<PartitionManager>()) {}
 
-Broker::~Broker() { stop(); }
+Broker::~Broker() {
+  stop();
+}
 
 absl::StatusOr<std::unique_ptr<Broker>> Broker::open(BrokerConfig config) {
   std::unique_ptr<Broker> b(new Broker(std::move(config)));
@@ -44,9 +45,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::open(BrokerConfig config) {
   absl::StatusOr<std::unique_ptr<coordinator::ClusterMetadata>> md =
       coordinator::ClusterMetadata::open(metadata_dir, storage::SystemClock::instance());
   if (!md.ok()) {
-    return absl::Status(md.status().code(),
-                        absl::StrCat("metadata log ", metadata_dir.string(), ": ",
-                                     md.status().message()));
+    return absl::Status(md.status().code(), absl::StrCat("metadata log ", metadata_dir.string(),
+                                                         ": ", md.status().message()));
   }
   b->metadata_ = std::move(*md);
   if (absl::Status s = b->load_partitions(); !s.ok()) return s;
@@ -118,9 +118,9 @@ absl::Status Broker::open_partition_logs(const coordinator::TopicInfo& topic) {
     absl::StatusOr<std::shared_ptr<storage::Log>> log =
         logs_->get_or_create(topic.name, p.partition_id, config);
     if (!log.ok()) {
-      return absl::Status(log.status().code(), absl::StrCat("partition ", topic.name, "-",
-                                                            p.partition_id, ": ",
-                                                            log.status().message()));
+      return absl::Status(log.status().code(),
+                          absl::StrCat("partition ", topic.name, "-", p.partition_id, ": ",
+                                       log.status().message()));
     }
     partitions_->add(std::make_shared<Partition>(topic.name, p.partition_id, std::move(*log)));
   }
@@ -147,7 +147,8 @@ void Broker::stop() {
     spdlog::error("log shutdown: {}", std::string(s.message()));
   }
   if (metadata_) {
-    if (absl::Status s = metadata_->close(); !s.ok()) spdlog::error("metadata close: {}", std::string(s.message()));
+    if (absl::Status s = metadata_->close(); !s.ok())
+      spdlog::error("metadata close: {}", std::string(s.message()));
   }
   // The coordinator's pending appends have completed: the flusher finished them at shutdown.
   groups_.reset();
@@ -166,7 +167,8 @@ Listener Broker::advertised_listener() const {
 }
 
 absl::StatusOr<coordinator::TopicInfo> Broker::create_topic(
-    const std::string& name, int32_t partitions, const std::map<std::string, std::string>& configs) {
+    const std::string& name, int32_t partitions,
+    const std::map<std::string, std::string>& configs) {
   absl::StatusOr<coordinator::TopicInfo> topic =
       metadata_->create_topic(name, partitions, configs, config_.node_id);
   if (!topic.ok()) return topic.status();

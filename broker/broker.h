@@ -51,7 +51,8 @@ class Broker {
   // Creates the topic in the metadata log and its partition logs. AlreadyExists if taken.
   // REQUIRES: name and configs validated (coordinator/topic_rules.h).
   absl::StatusOr<coordinator::TopicInfo> create_topic(
-      const std::string& name, int32_t partitions, const std::map<std::string, std::string>& configs);
+      const std::string& name, int32_t partitions,
+      const std::map<std::string, std::string>& configs);
   // NotFound if there is no such topic.
   absl::Status delete_topic(const std::string& name);
   // The topic, created with num.partitions first if it is missing and

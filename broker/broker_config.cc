@@ -6,9 +6,9 @@
 #include <limits>
 
 #include "absl/strings/ascii.h"
-#include "fmt/format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "fmt/format.h"
 
 namespace gregor::broker {
 namespace {
@@ -233,8 +233,8 @@ absl::StatusOr<BrokerConfig> make_broker_config(const std::map<std::string, std:
 
   // Kafka resolves log.retention.ms over .minutes over .hours, and log.roll.ms over .hours,
   // whatever their order in the file: apply the coarser units first.
-  static const std::vector<std::string> kCoarseFirst = {"log.retention.hours", "log.retention.minutes",
-                                                        "log.roll.hours", "log.dir"};
+  static const std::vector<std::string> kCoarseFirst = {
+      "log.retention.hours", "log.retention.minutes", "log.roll.hours", "log.dir"};
   std::vector<std::pair<std::string, std::string>> ordered;
   for (const std::string& key : kCoarseFirst) {
     auto it = props.find(key);

@@ -39,7 +39,8 @@ Connection::Connection(Broker& broker, asio::ip::tcp::socket socket, int32_t max
 
 asio::awaitable<void> Connection::run() {
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(
+      socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
   co_await read_loop();
 }
 
@@ -79,13 +80,14 @@ asio::awaitable<void> Connection::read_loop() {
     co_await asio::async_read(socket_, asio::buffer(size_bytes),
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
-    int32_t size = static_cast<int32_t>((uint32_t{size_bytes[0]} << 24) |
-                                        (uint32_t{size_bytes[1]} << 16) |
-                                        (uint32_t{size_bytes[2]} << 8) | uint32_t{size_bytes[3]});
+    int32_t size =
+        static_cast<int32_t>((uint32_t{size_bytes[0]} << 24) | (uint32_t{size_bytes[1]} << 16) |
+                             (uint32_t{size_bytes[2]} << 8) | uint32_t{size_bytes[3]});
     if (size < kMinRequestSize || size > max_request_bytes_) {
-      spdlog::warn("closing connection from {}: request size {} outside [{}, {}] "
-                   "(socket.request.max.bytes)",
-                   peer_, size, kMinRequestSize, max_request_bytes_);
+      spdlog::warn(
+          "closing connection from {}: request size {} outside [{}, {}] "
+          "(socket.request.max.bytes)",
+          peer_, size, kMinRequestSize, max_request_bytes_);
       break;
     }
     std::string frame;
@@ -127,9 +129,9 @@ asio::awaitable<void> Connection::handle(std::string frame, std::shared_ptr<Pend
         slot->response = unsupported_api_versions_response();
         slot->response_header_version = 0;
       } else {
-        spdlog::warn("closing connection from {}: {} v{} is not supported (supported {}-{})",
-                     peer_, protocol::api_name(header.api_key), header.api_version,
-                     api->min_version, api->max_version);
+        spdlog::warn("closing connection from {}: {} v{} is not supported (supported {}-{})", peer_,
+                     protocol::api_name(header.api_key), header.api_version, api->min_version,
+                     api->max_version);
         slot->response = Response::close_connection();
       }
     } else {

@@ -6,14 +6,22 @@ namespace gregor::broker {
 protocol::ErrorCode error_for(const absl::Status& status) {
   using protocol::ErrorCode;
   switch (status.code()) {
-    case absl::StatusCode::kOk: return ErrorCode::kNone;
-    case absl::StatusCode::kDataLoss: return ErrorCode::kCorruptMessage;
-    case absl::StatusCode::kInvalidArgument: return ErrorCode::kInvalidRecord;
-    case absl::StatusCode::kResourceExhausted: return ErrorCode::kMessageTooLarge;
-    case absl::StatusCode::kOutOfRange: return ErrorCode::kOffsetOutOfRange;
-    case absl::StatusCode::kAlreadyExists: return ErrorCode::kTopicAlreadyExists;
-    case absl::StatusCode::kNotFound: return ErrorCode::kUnknownTopicOrPartition;
-    default: return ErrorCode::kKafkaStorageError;
+    case absl::StatusCode::kOk:
+      return ErrorCode::kNone;
+    case absl::StatusCode::kDataLoss:
+      return ErrorCode::kCorruptMessage;
+    case absl::StatusCode::kInvalidArgument:
+      return ErrorCode::kInvalidRecord;
+    case absl::StatusCode::kResourceExhausted:
+      return ErrorCode::kMessageTooLarge;
+    case absl::StatusCode::kOutOfRange:
+      return ErrorCode::kOffsetOutOfRange;
+    case absl::StatusCode::kAlreadyExists:
+      return ErrorCode::kTopicAlreadyExists;
+    case absl::StatusCode::kNotFound:
+      return ErrorCode::kUnknownTopicOrPartition;
+    default:
+      return ErrorCode::kKafkaStorageError;
   }
 }
 

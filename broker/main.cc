@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   }
   for (const std::string& o : overrides) {
     size_t eq = o.find('=');
-    if (eq == std::string::npos || eq == 0) return fail("--override needs key=value, got '" + o + "'");
+    if (eq == std::string::npos || eq == 0)
+      return fail("--override needs key=value, got '" + o + "'");
     props[o.substr(0, eq)] = o.substr(eq + 1);
   }
   absl::StatusOr<gregor::broker::BrokerConfig> config = gregor::broker::make_broker_config(props);

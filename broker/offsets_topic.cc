@@ -23,7 +23,8 @@ void OffsetsTopic::append(int32_t offsets_partition, std::vector<coordinator::Gr
                           std::function<void(absl::Status)> done) {
   std::shared_ptr<Partition> partition = broker_.partitions().get(kOffsetsTopic, offsets_partition);
   if (!partition) {
-    done(absl::UnavailableError(fmt::format("{}-{} is not open", kOffsetsTopic, offsets_partition)));
+    done(
+        absl::UnavailableError(fmt::format("{}-{} is not open", kOffsetsTopic, offsets_partition)));
     return;
   }
   std::vector<protocol::Record> batch_records;
@@ -36,7 +37,8 @@ void OffsetsTopic::append(int32_t offsets_partition, std::vector<coordinator::Gr
     r.value = std::move(records[i].value);
     batch_records.push_back(std::move(r));
   }
-  absl::StatusOr<std::string> batch = protocol::build_batch(protocol::BatchOptions{}, batch_records);
+  absl::StatusOr<std::string> batch =
+      protocol::build_batch(protocol::BatchOptions{}, batch_records);
   if (!batch.ok()) {
     done(batch.status());
     return;
@@ -88,8 +90,8 @@ absl::Status OffsetsTopic::load_into(coordinator::GroupCoordinator& groups) {
         rest.remove_prefix(h->total_size());
       }
       if (offset == before) {
-        return absl::DataLossError(
-            fmt::format("{}-{}: unreadable batch at offset {}", kOffsetsTopic, partition->id(), offset));
+        return absl::DataLossError(fmt::format("{}-{}: unreadable batch at offset {}",
+                                               kOffsetsTopic, partition->id(), offset));
       }
     }
   }

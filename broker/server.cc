@@ -39,8 +39,8 @@ struct Server::Impl {
     for (;;) {
       asio::io_context& target = *reactors[next_reactor++ % reactors.size()];
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(
-          target, asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor.async_accept(target, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         // Out of descriptors and similar: keep serving existing clients, retry shortly.
@@ -49,14 +49,15 @@ struct Server::Impl {
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
-      auto conn = std::make_shared<Connection>(broker, std::move(socket),
-                                               config.socket_request_max_bytes);
+      auto conn =
+          std::make_shared<Connection>(broker, std::move(socket), config.socket_request_max_bytes);
       {
         std::lock_guard lock(connections_mu);
         std::erase_if(connections, [](const auto& w) { return w.expired(); });
         connections.push_back(conn);
       }
-      asio::co_spawn(target, [conn]() { return conn->run(); }, asio::detached);
+      asio::co_spawn(
+          target, [conn]() { return conn->run(); }, asio::detached);
     }
   }
 
@@ -70,7 +71,9 @@ struct Server::Impl {
 Server::Server(Broker& broker, const BrokerConfig& config)
     : impl_(std::make_unique<Impl>(broker, config)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 absl::Status Server::start() {
   unsigned n = impl_->config.io_threads > 0 ? static_cast<unsigned>(impl_->config.io_threads)
@@ -96,8 +99,8 @@ absl::Status Server::start() {
     if (!ec) acceptor->bind(ep, ec);
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return absl::UnavailableError(absl::StrCat("listeners: cannot listen on ", host, ":",
-                                                 l.port, ": ", ec.message()));
+      return absl::UnavailableError(
+          absl::StrCat("listeners: cannot listen on ", host, ":", l.port, ": ", ec.message()));
     }
     impl_->ports.push_back(acceptor->local_endpoint().port());
     spdlog::info("listening on {}:{} ({})", host, impl_->ports.back(), l.name);
@@ -143,6 +146,8 @@ void Server::stop() {
   // The io_contexts stay until the Server is destroyed: other threads may still post to them.
 }
 
-std::vector<int> Server::bound_ports() const { return impl_->ports; }
+std::vector<int> Server::bound_ports() const {
+  return impl_->ports;
+}
 
 }  // namespace gregor::broker

@@ -23,8 +23,8 @@ struct PartitionInfo {
 struct TopicInfo {
   std::string name;
   protocol::Uuid topic_id{};
-  std::vector<PartitionInfo> partitions;        // indexed by partition id
-  std::map<std::string, std::string> configs;   // only the keys set on the topic
+  std::vector<PartitionInfo> partitions;       // indexed by partition id
+  std::map<std::string, std::string> configs;  // only the keys set on the topic
   bool internal = false;
 };
 

@@ -18,7 +18,9 @@ inline constexpr size_t kMaxTopicNameLength = 249;
 absl::Status validate_topic_name(std::string_view name);
 
 // Topics whose names start with "__" are Kafka's internal topics.
-inline bool is_internal_topic(std::string_view name) { return name.starts_with("__"); }
+inline bool is_internal_topic(std::string_view name) {
+  return name.starts_with("__");
+}
 
 // OK if `key` is a topic config Gregor knows and `value` parses for it; InvalidArgument naming
 // the key otherwise.

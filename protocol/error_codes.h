@@ -89,7 +89,9 @@ enum class ErrorCode : int16_t {
   kProducerFenced = 90,
 };
 
-inline int16_t code(ErrorCode e) { return static_cast<int16_t>(e); }
+inline int16_t code(ErrorCode e) {
+  return static_cast<int16_t>(e);
+}
 
 // Kafka's message for the code, as clients print it.
 std::string_view error_message(ErrorCode e);

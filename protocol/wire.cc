@@ -21,7 +21,8 @@ void OutputBuffer::append_file(FileSlice slice) {
 
 int64_t OutputBuffer::size() const {
   int64_t n = 0;
-  for (const Part& p : parts_) n += p.file.fd >= 0 ? p.file.size : static_cast<int64_t>(p.memory.size());
+  for (const Part& p : parts_)
+    n += p.file.fd >= 0 ? p.file.size : static_cast<int64_t>(p.memory.size());
   return n;
 }
 
@@ -37,8 +38,8 @@ std::string OutputBuffer::flatten() const {
     out.resize(start + static_cast<size_t>(p.file.size));
     int64_t done = 0;
     while (done < p.file.size) {
-      ssize_t n = ::pread(p.file.fd, out.data() + start + done, static_cast<size_t>(p.file.size - done),
-                          p.file.position + done);
+      ssize_t n = ::pread(p.file.fd, out.data() + start + done,
+                          static_cast<size_t>(p.file.size - done), p.file.position + done);
       if (n <= 0) break;
       done += n;
     }
@@ -47,7 +48,9 @@ std::string OutputBuffer::flatten() const {
   return out;
 }
 
-void Writer::float64(double v) { int64(std::bit_cast<int64_t>(v)); }
+void Writer::float64(double v) {
+  int64(std::bit_cast<int64_t>(v));
+}
 
 void Writer::uvarlong(uint64_t v) {
   char b[10];
@@ -60,7 +63,9 @@ void Writer::uvarlong(uint64_t v) {
   raw(b, n);
 }
 
-void Writer::uvarint(uint32_t v) { uvarlong(v); }
+void Writer::uvarint(uint32_t v) {
+  uvarlong(v);
+}
 
 void Writer::varint(int32_t v) {
   uvarlong(static_cast<uint32_t>((static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31)));
@@ -114,7 +119,9 @@ void Writer::array_length(int32_t n, bool compact) {
   }
 }
 
-double Reader::float64() { return std::bit_cast<double>(int64()); }
+double Reader::float64() {
+  return std::bit_cast<double>(int64());
+}
 
 uint64_t Reader::uvarlong() {
   uint64_t v = 0;

@@ -141,7 +141,8 @@ class Reader {
       return 0;
     }
     T v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) v = static_cast<T>((v << 8) | static_cast<uint8_t>(p_[i]));
+    for (size_t i = 0; i < sizeof(T); ++i)
+      v = static_cast<T>((v << 8) | static_cast<uint8_t>(p_[i]));
     p_ += sizeof(T);
     return v;
   }

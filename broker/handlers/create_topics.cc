@@ -43,12 +43,14 @@ std::optional<Failure> validate(const CreateTopicsRequest::CreatableTopic& topic
           a.broker_ids[0] != broker.config().node_id) {
         return Failure{ErrorCode::kInvalidReplicaAssignment,
                        absl::StrCat("Replica assignment must name partitions 0..n-1, each on "
-                                    "broker ", broker.config().node_id, " only")};
+                                    "broker ",
+                                    broker.config().node_id, " only")};
       }
     }
     *partitions = static_cast<int32_t>(topic.assignments.size());
   } else {
-    *partitions = topic.num_partitions == -1 ? broker.config().num_partitions : topic.num_partitions;
+    *partitions =
+        topic.num_partitions == -1 ? broker.config().num_partitions : topic.num_partitions;
     int16_t rf = topic.replication_factor == -1 ? broker.config().default_replication_factor
                                                 : topic.replication_factor;
     if (*partitions <= 0) {
@@ -59,14 +61,15 @@ std::optional<Failure> validate(const CreateTopicsRequest::CreatableTopic& topic
                      "Replication factor must be larger than 0."};
     }
     if (rf > 1) {
-      return Failure{ErrorCode::kInvalidReplicationFactor,
-                     absl::StrCat("Replication factor: ", rf,
-                                  " larger than available brokers: 1.")};
+      return Failure{
+          ErrorCode::kInvalidReplicationFactor,
+          absl::StrCat("Replication factor: ", rf, " larger than available brokers: 1.")};
     }
   }
   if (*partitions > kMaxPartitionsPerTopic) {
-    return Failure{ErrorCode::kInvalidPartitions,
-                   absl::StrCat("Number of partitions must be at most ", kMaxPartitionsPerTopic, ".")};
+    return Failure{
+        ErrorCode::kInvalidPartitions,
+        absl::StrCat("Number of partitions must be at most ", kMaxPartitionsPerTopic, ".")};
   }
   for (const auto& c : topic.configs) {
     if (!c.value) continue;  // a null value means "use the default"
@@ -103,7 +106,8 @@ asio::awaitable<Response> handle_create_topics(RequestContext& ctx) {
       out.configs.reset();
     };
     if (seen[topic.name] > 1) {
-      fail(ErrorCode::kInvalidRequest, "Create topics request from client contains a duplicate topic");
+      fail(ErrorCode::kInvalidRequest,
+           "Create topics request from client contains a duplicate topic");
       continue;
     }
     int32_t partitions = 0;
@@ -125,7 +129,8 @@ asio::awaitable<Response> handle_create_topics(RequestContext& ctx) {
       out.error_code = protocol::code(ErrorCode::kNone);
       continue;
     }
-    absl::StatusOr<coordinator::TopicInfo> created = broker.create_topic(topic.name, partitions, configs);
+    absl::StatusOr<coordinator::TopicInfo> created =
+        broker.create_topic(topic.name, partitions, configs);
     if (absl::IsAlreadyExists(created.status())) {
       fail(ErrorCode::kTopicAlreadyExists, std::string(created.status().message()));
     } else if (!created.ok()) {

@@ -13,7 +13,8 @@ using protocol::ErrorCode;
 using protocol::msg::DeleteTopicsRequest;
 using protocol::msg::DeleteTopicsResponse;
 
-void delete_one(Broker& broker, const std::string& name, DeleteTopicsResponse::DeletableTopicResult& out) {
+void delete_one(Broker& broker, const std::string& name,
+                DeleteTopicsResponse::DeletableTopicResult& out) {
   if (!broker.config().delete_topic_enable) {
     out.error_code = protocol::code(ErrorCode::kTopicDeletionDisabled);
     out.error_message = "Topic deletion is disabled.";
@@ -65,8 +66,8 @@ asio::awaitable<Response> handle_delete_topics(RequestContext& ctx) {
     out.topic_id = topic.topic_id;
     if (!t) {
       bool by_id = !topic.name.has_value();
-      out.error_code = protocol::code(by_id ? ErrorCode::kUnknownTopicId
-                                            : ErrorCode::kUnknownTopicOrPartition);
+      out.error_code =
+          protocol::code(by_id ? ErrorCode::kUnknownTopicId : ErrorCode::kUnknownTopicOrPartition);
       continue;
     }
     out.name = t->name;

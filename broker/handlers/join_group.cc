@@ -29,7 +29,7 @@ asio::awaitable<Response> handle_join_group(RequestContext& ctx) {
   for (auto& p : req.protocols) {
     join.protocols.push_back(coordinator::Protocol{std::move(p.name), std::move(p.metadata)});
   }
-  join.require_known_member_id = ctx.version() >= 4;  // KIP-394
+  join.require_known_member_id = ctx.version() >= 4;   // KIP-394
   join.supports_skip_assignment = ctx.version() >= 9;  // KIP-814
 
   coordinator::GroupCoordinator& groups = ctx.broker.groups();

@@ -14,8 +14,8 @@ using protocol::msg::ListOffsetsResponse;
 
 constexpr int64_t kLatest = -1;
 constexpr int64_t kEarliest = -2;
-constexpr int64_t kMaxTimestamp = -3;     // v7+ (KIP-734)
-constexpr int64_t kEarliestLocal = -4;    // v8+ (KIP-405); no tiered storage, so the log start
+constexpr int64_t kMaxTimestamp = -3;   // v7+ (KIP-734)
+constexpr int64_t kEarliestLocal = -4;  // v8+ (KIP-405); no tiered storage, so the log start
 
 }  // namespace
 
@@ -33,7 +33,8 @@ asio::awaitable<Response> handle_list_offsets(RequestContext& ctx) {
       out.partition_index = p.partition_index;
       out.timestamp = -1;
       out.offset = -1;
-      std::shared_ptr<Partition> partition = ctx.broker.partitions().get(topic.name, p.partition_index);
+      std::shared_ptr<Partition> partition =
+          ctx.broker.partitions().get(topic.name, p.partition_index);
       if (!partition) {
         out.error_code = protocol::code(ErrorCode::kUnknownTopicOrPartition);
         continue;
@@ -43,7 +44,8 @@ asio::awaitable<Response> handle_list_offsets(RequestContext& ctx) {
       out.leader_epoch = 0;
       if (p.timestamp == kLatest) {
         out.offset = log.log_end_offset();  // == last stable offset without transactions
-      } else if (p.timestamp == kEarliest || (p.timestamp == kEarliestLocal && ctx.version() >= 8)) {
+      } else if (p.timestamp == kEarliest ||
+                 (p.timestamp == kEarliestLocal && ctx.version() >= 8)) {
         out.offset = log.log_start_offset();
       } else if (p.timestamp == kMaxTimestamp && ctx.version() >= 7) {
         auto [offset, ts] = log.max_timestamp_offset();

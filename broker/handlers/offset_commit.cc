@@ -38,9 +38,9 @@ asio::awaitable<Response> handle_offset_commit(RequestContext& ctx) {
       }
       forwarded.push_back(errors.size());
       errors.push_back(ErrorCode::kNone);
-      commit.partitions.push_back(coordinator::OffsetCommitPartition{
-          topic.name, p.partition_index, p.committed_offset, p.committed_leader_epoch,
-          p.committed_metadata});
+      commit.partitions.push_back(
+          coordinator::OffsetCommitPartition{topic.name, p.partition_index, p.committed_offset,
+                                             p.committed_leader_epoch, p.committed_metadata});
     }
   }
   if (!commit.partitions.empty()) {

@@ -12,10 +12,12 @@ using protocol::msg::OffsetFetchRequest;
 using protocol::msg::OffsetFetchResponse;
 
 template <typename Topics>
-std::optional<std::vector<coordinator::OffsetFetchTopic>> wanted(const std::optional<Topics>& topics) {
+std::optional<std::vector<coordinator::OffsetFetchTopic>> wanted(
+    const std::optional<Topics>& topics) {
   if (!topics) return std::nullopt;
   std::vector<coordinator::OffsetFetchTopic> out;
-  for (const auto& t : *topics) out.push_back(coordinator::OffsetFetchTopic{t.name, t.partition_indexes});
+  for (const auto& t : *topics)
+    out.push_back(coordinator::OffsetFetchTopic{t.name, t.partition_indexes});
   return out;
 }
 

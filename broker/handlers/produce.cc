@@ -97,7 +97,8 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
       if (!info.ok()) {
         out.error_code = protocol::code(error_for(info.status()));
         out.error_message = std::string(info.status().message());
-        spdlog::debug("produce to {}-{} failed: {}", topic.name, p.index, std::string(info.status().message()));
+        spdlog::debug("produce to {}-{} failed: {}", topic.name, p.index,
+                      std::string(info.status().message()));
         continue;
       }
       out.error_code = protocol::code(ErrorCode::kNone);
@@ -112,12 +113,13 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
           std::lock_guard lock(sync->mu);
           ++sync->remaining;
         }
-        broker.logs().flusher().request(
-            partition->log_ptr(), info->last_offset, [sync, result](absl::Status s) {
-              std::lock_guard lock(sync->mu);
-              if (!s.ok()) *result = ErrorCode::kKafkaStorageError;
-              if (--sync->remaining == 0) sync->done->notify_from_any_thread();
-            });
+        broker.logs().flusher().request(partition->log_ptr(), info->last_offset,
+                                        [sync, result](absl::Status s) {
+                                          std::lock_guard lock(sync->mu);
+                                          if (!s.ok()) *result = ErrorCode::kKafkaStorageError;
+                                          if (--sync->remaining == 0)
+                                            sync->done->notify_from_any_thread();
+                                        });
       }
     }
   }

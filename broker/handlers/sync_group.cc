@@ -24,7 +24,8 @@ asio::awaitable<Response> handle_sync_group(RequestContext& ctx) {
   sync.group_instance_id = std::move(req.group_instance_id);
   sync.protocol_type = std::move(req.protocol_type);
   sync.protocol_name = std::move(req.protocol_name);
-  for (auto& a : req.assignments) sync.assignments.emplace_back(std::move(a.member_id), std::move(a.assignment));
+  for (auto& a : req.assignments)
+    sync.assignments.emplace_back(std::move(a.member_id), std::move(a.assignment));
 
   coordinator::GroupCoordinator& groups = ctx.broker.groups();
   coordinator::SyncGroupResult result = co_await await_callback<coordinator::SyncGroupResult>(

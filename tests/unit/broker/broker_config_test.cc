@@ -46,8 +46,8 @@ TEST(BrokerConfig, ListenersAndAdvertisedListeners) {
   EXPECT_EQ(c->listeners[0].host, "");
   EXPECT_EQ(c->advertised_listeners[0].host, "localhost");
   EXPECT_EQ(c->advertised_listeners[0].port, 9093);
-  c = make_broker_config({{"listeners", "PLAINTEXT://[::1]:0"},
-                          {"advertised.listeners", "PLAINTEXT://example:9000"}});
+  c = make_broker_config(
+      {{"listeners", "PLAINTEXT://[::1]:0"}, {"advertised.listeners", "PLAINTEXT://example:9000"}});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->listeners[0].host, "::1");
   EXPECT_EQ(c->advertised_listeners[0].host, "example");
@@ -57,10 +57,14 @@ TEST(BrokerConfig, InvalidValuesNameTheKey) {
   struct Case {
     const char* key;
     const char* value;
-  } cases[] = {{"num.partitions", "zero"},       {"num.partitions", "0"},
-               {"listeners", "localhost:9092"},  {"listeners", "PLAINTEXT://h:99999"},
-               {"listeners", "SSL://h:9093"},    {"auto.create.topics.enable", "yes"},
-               {"log.segment.bytes", "10"},      {"default.replication.factor", "3"},
+  } cases[] = {{"num.partitions", "zero"},
+               {"num.partitions", "0"},
+               {"listeners", "localhost:9092"},
+               {"listeners", "PLAINTEXT://h:99999"},
+               {"listeners", "SSL://h:9093"},
+               {"auto.create.topics.enable", "yes"},
+               {"log.segment.bytes", "10"},
+               {"default.replication.factor", "3"},
                {"log.message.timestamp.type", "Wall"}};
   for (const Case& c : cases) {
     auto r = make_broker_config({{c.key, c.value}});

@@ -33,9 +33,9 @@ TEST(TopicRules, Configs) {
 
 TEST(TopicRules, LogConfigTakesTopicOverrides) {
   storage::LogConfig defaults;
-  storage::LogConfig c = log_config_for(
-      defaults, {{"segment.bytes", "1024"}, {"retention.ms", "60000"},
-                 {"message.timestamp.type", "LogAppendTime"}});
+  storage::LogConfig c = log_config_for(defaults, {{"segment.bytes", "1024"},
+                                                   {"retention.ms", "60000"},
+                                                   {"message.timestamp.type", "LogAppendTime"}});
   EXPECT_EQ(c.segment_bytes, 1024);
   EXPECT_EQ(c.retention_ms, 60000);
   EXPECT_TRUE(c.log_append_time);

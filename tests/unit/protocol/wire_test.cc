@@ -38,7 +38,7 @@ TEST(Wire, VarintsMatchProtobufZigZag) {
   struct Case {
     int64_t v;
     std::string bytes;
-  } cases[] = {{0, "\x00"}, {-1, "\x01"}, {1, "\x02"}, {63, "\x7e"},
+  } cases[] = {{0, "\x00"},   {-1, "\x01"},     {1, "\x02"},      {63, "\x7e"},
                {-64, "\x7f"}, {64, "\x80\x01"}, {300, "\xd8\x04"}};
   for (const Case& c : cases) {
     std::string expect = c.v == 0 ? std::string(1, '\0') : c.bytes;
@@ -82,7 +82,13 @@ TEST(Wire, ClassicAndCompactStrings) {
     w.nullable_string(std::nullopt, false);
     w.nullable_string(std::nullopt, true);
   });
-  EXPECT_EQ(b, std::string("\x00\x03" "abc" "\x04" "abc" "\xff\xff" "\x00", 12));
+  EXPECT_EQ(b, std::string("\x00\x03"
+                           "abc"
+                           "\x04"
+                           "abc"
+                           "\xff\xff"
+                           "\x00",
+                           12));
   Reader r(b);
   EXPECT_EQ(r.string(false), "abc");
   EXPECT_EQ(r.string(true), "abc");
@@ -112,7 +118,10 @@ TEST(Wire, NullForNonNullableStringFails) {
 }
 
 TEST(Wire, LyingLengthsFailWithoutReadingPastTheEnd) {
-  std::string b("\x00\x10" "ab", 4);  // claims 16 bytes, has 2
+  std::string b(
+      "\x00\x10"
+      "ab",
+      4);  // claims 16 bytes, has 2
   Reader r(b);
   r.string(false);
   EXPECT_FALSE(r.ok());
