@@ -26,6 +26,8 @@ constexpr char kSwapSuffix[] = ".swap";
 constexpr char kDeletedSuffix[] = ".deleted";
 constexpr const char* kSegmentExtensions[] = {".log", ".index", ".timeindex"};
 constexpr size_t kWriteChunkBytes = 1 << 20;
+// Node, bucket and string header of an unordered_map<string, int64_t> entry, roughly.
+constexpr size_t kMapEntryOverhead = 64;
 
 std::filesystem::path segment_path(const std::filesystem::path& dir, int64_t base, const char* ext,
                                    std::string_view suffix = {}) {
@@ -285,11 +287,12 @@ absl::StatusOr<CompactionResult> Log::Impl::compact(const CompactOptions& option
 
   // 1. The offset map over whole dirty segments, as many as the map bound allows.
   OffsetMap map;
+  size_t map_bytes = 0;
   size_t upto = 0;  // segs[0, upto) are rewritten
   for (; upto < segs.size(); ++upto) {
     const Segment& seg = *segs[upto];
     if (seg.next_offset() <= first_dirty) continue;
-    if (map.size() >= options.max_map_entries) break;
+    if (map_bytes >= options.max_map_bytes) break;
     absl::Status s = for_each_batch(
         seg, [&](const protocol::RecordBatchHeader& h, std::string_view batch) -> absl::Status {
           if (options.abort && options.abort->load()) return absl::AbortedError("cleaner stopping");
@@ -297,7 +300,9 @@ absl::StatusOr<CompactionResult> Log::Impl::compact(const CompactOptions& option
           auto records = protocol::decode_records(batch, kMaxDecompressedBatchBytes);
           if (!records.ok()) return records.status();
           for (const protocol::Record& r : *records) {
-            if (r.key && r.offset >= first_dirty) map[*r.key] = r.offset;
+            if (!r.key || r.offset < first_dirty) continue;
+            auto [it, added] = map.insert_or_assign(*r.key, r.offset);
+            if (added) map_bytes += it->first.size() + kMapEntryOverhead;
           }
           return absl::OkStatus();
         });

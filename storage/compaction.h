@@ -30,10 +30,10 @@ struct CleanableStats {
 
 struct CompactOptions {
   int64_t first_dirty_offset = 0;  // from cleaner-offset-checkpoint
-  // Bound on the key -> last offset map built over the dirty range (Kafka's dedupe buffer).
-  // Dirty segments are taken whole until the map holds this many keys; the rest waits for the
-  // next pass.
-  size_t max_map_entries = 1u << 20;
+  // Bound on the memory of the key -> last offset map built over the dirty range (Kafka's
+  // log.cleaner.dedupe.buffer.size): dirty segments are taken whole until the map's keys and
+  // entry overhead reach this; the rest waits for the next pass. At least one segment is mapped.
+  size_t max_map_bytes = 64u << 20;
   // Checked between batches; a set flag abandons the pass (its .cleaned files are removed).
   const std::atomic<bool>* abort = nullptr;
 };

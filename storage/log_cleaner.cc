@@ -96,7 +96,7 @@ absl::StatusOr<std::optional<TopicPartition>> LogCleaner::clean_once() {
   if (!best || best_score < 0) return std::nullopt;
   CompactOptions o;
   o.first_dirty_offset = checkpoint(best->log_dir, best->tp);
-  o.max_map_entries = options_.max_map_entries;
+  o.max_map_bytes = options_.max_map_bytes;
   o.abort = &abort_;
   auto result = best->log->compact(o);
   if (!result.ok()) return result.status();

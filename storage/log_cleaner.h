@@ -23,8 +23,8 @@ namespace gregor::storage {
 inline constexpr char kCleanerOffsetCheckpoint[] = "cleaner-offset-checkpoint";
 
 struct LogCleanerOptions {
-  int64_t backoff_ms = 15000;         // log.cleaner.backoff.ms: sleep when nothing is dirty
-  size_t max_map_entries = 1u << 20;  // keys per pass (log.cleaner.dedupe.buffer.size's role)
+  int64_t backoff_ms = 15000;        // log.cleaner.backoff.ms: sleep when nothing is dirty
+  size_t max_map_bytes = 64u << 20;  // offset map bound per pass (see CompactOptions)
 };
 
 // A compacted log and where its checkpoint lives.

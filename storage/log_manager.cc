@@ -67,7 +67,7 @@ LogManager::LogManager(LogManagerOptions options, const Clock* clock)
       flusher_(std::make_unique<Flusher>(options_.max_pending_flushes)),
       cleaner_(
           std::make_unique<LogCleaner>(LogCleanerOptions{options_.default_config.cleaner_backoff_ms,
-                                                         options_.cleaner_max_map_entries},
+                                                         options_.cleaner_max_map_bytes},
                                        [this] { return cleaner_candidates(); })) {}
 
 std::vector<CleanerCandidate> LogManager::cleaner_candidates() const {

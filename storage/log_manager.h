@@ -38,7 +38,7 @@ struct LogManagerOptions {
   int64_t checkpoint_interval_ms = 60'000;        // log.flush.offset.checkpoint.interval.ms
   size_t max_pending_flushes = 65536;
   // The log cleaner runs when default_config.cleaner_enable (log.cleaner.enable).
-  size_t cleaner_max_map_entries = 1u << 20;
+  size_t cleaner_max_map_bytes = 64u << 20;
 };
 
 // Thread-safety: every method may be called from any thread. `mu_` guards the maps of open

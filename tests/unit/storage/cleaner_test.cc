@@ -337,6 +337,27 @@ TEST_F(CleanerTest, CompactDeleteAlsoAppliesRetention) {
   EXPECT_GT(log_->log_start_offset(), start);
 }
 
+TEST_F(CleanerTest, SmallOffsetMapCleansInSeveralPasses) {
+  overwrite(8);
+  const auto bases = log_->segment_base_offsets();
+  ASSERT_GE(bases.size(), 4u);
+  CompactOptions o;
+  o.max_map_bytes = 1;  // one dirty segment per pass
+  int passes = 0;
+  while (o.first_dirty_offset < bases.back()) {
+    auto r = log_->compact(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_GT(r->cleaned_upto, o.first_dirty_offset);
+    o.first_dirty_offset = r->cleaned_upto;
+    ++passes;
+  }
+  EXPECT_EQ(passes, static_cast<int>(bases.size()) - 1);
+  std::map<std::string, int64_t> last;
+  for (const auto& [offset, rec] : read_all(*log_)) last[*rec.key] = offset;
+  for (const auto& [key, offset] : last) EXPECT_EQ(offsets_[key], offset) << key;
+  EXPECT_EQ(log_->log_end_offset(), 40);
+}
+
 TEST_F(CleanerTest, MinCompactionLagHoldsBackYoungSegments) {
   config_.min_compaction_lag_ms = kHour;
   log_->update_config(config_);
