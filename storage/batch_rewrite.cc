@@ -45,10 +45,15 @@ void store_be(char* p, T v) {
 absl::StatusOr<std::string> rewrite_batch(const protocol::RecordBatchHeader& original,
                                           const std::vector<protocol::Record>& kept,
                                           std::optional<int64_t> delete_horizon_ms) {
-  if (kept.empty()) return absl::InvalidArgumentError("rewrite_batch needs at least one record");
   const bool log_append_time = original.timestamp_type() == protocol::TimestampType::kLogAppendTime;
-  const int64_t base_ts = delete_horizon_ms ? *delete_horizon_ms : kept.front().timestamp;
-  int64_t max_ts = log_append_time ? original.max_timestamp : protocol::kNoTimestamp;
+  int64_t base_ts = original.max_timestamp;
+  if (delete_horizon_ms) {
+    base_ts = *delete_horizon_ms;
+  } else if (!kept.empty()) {
+    base_ts = kept.front().timestamp;
+  }
+  int64_t max_ts =
+      log_append_time || kept.empty() ? original.max_timestamp : protocol::kNoTimestamp;
   std::string body;
   std::string rec;
   int64_t prev = original.base_offset - 1;
@@ -74,14 +79,16 @@ absl::StatusOr<std::string> rewrite_batch(const protocol::RecordBatchHeader& ori
     put_varlong(body, static_cast<int64_t>(rec.size()));
     body.append(rec);
   }
-  auto payload = protocol::compress(original.compression(), body);
+  int16_t attributes = original.attributes;
+  if (kept.empty()) attributes &= ~0x07;  // nothing to compress
+  auto payload = kept.empty() ? absl::StatusOr<std::string>(std::string())
+                              : protocol::compress(original.compression(), body);
   if (!payload.ok()) return payload.status();
   const size_t total = protocol::kBatchHeaderSize + payload->size();
   if (total - protocol::kBatchLogOverhead >
       static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
     return absl::InvalidArgumentError("record batch larger than 2 GiB");
   }
-  int16_t attributes = original.attributes;
   if (delete_horizon_ms) attributes |= kDeleteHorizonFlag;
   std::string out(protocol::kBatchHeaderSize, '\0');
   char* p = out.data();

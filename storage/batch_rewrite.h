@@ -26,8 +26,9 @@ inline bool has_delete_horizon(const protocol::RecordBatchHeader& h) {
 // partitionLeaderEpoch, producer id/epoch, baseSequence and attributes (codec included).
 // With `delete_horizon_ms` the horizon flag is set and baseTimestamp is the horizon; record
 // timestamps stay exact because their deltas are taken from it. maxTimestamp is the largest kept
-// record's (original's for LogAppendTime batches). InvalidArgument if `kept` is empty or its
-// offsets leave [baseOffset, lastOffset].
+// record's (original's for LogAppendTime batches). An empty `kept` gives Kafka's empty batch:
+// no records, no compression, both timestamps original's maxTimestamp (it keeps the batch's
+// offsets in the log). InvalidArgument if kept offsets leave [baseOffset, lastOffset].
 absl::StatusOr<std::string> rewrite_batch(const protocol::RecordBatchHeader& original,
                                           const std::vector<protocol::Record>& kept,
                                           std::optional<int64_t> delete_horizon_ms);

@@ -112,6 +112,10 @@ struct PassState {
   int64_t now;
   int64_t delete_retention_ms;
   const std::atomic<bool>* abort;
+  // The pass's last batch (the last offset of the last segment rewritten) stays, empty if need
+  // be: readers at an offset past the last kept record must still find a batch to skip to
+  // before the log end when the segments after it are empty.
+  int64_t final_last_offset = -1;
   int64_t records_removed = 0;
   int64_t min_horizon = std::numeric_limits<int64_t>::max();
 };
@@ -148,7 +152,9 @@ absl::Status filter_batch(const protocol::RecordBatchHeader& h, std::string_view
     if (keep) kept.push_back(std::move(r));
   }
   st.records_removed += static_cast<int64_t>(records->size() - kept.size());
-  if (kept.empty()) return absl::OkStatus();  // non-transactional: no producer state to keep
+  if (kept.empty() && h.last_offset() != st.final_last_offset) {
+    return absl::OkStatus();  // non-transactional: no producer state to keep
+  }
   std::optional<int64_t> horizon;
   if (horizon_set) {
     horizon = h.base_timestamp;
@@ -156,7 +162,7 @@ absl::Status filter_batch(const protocol::RecordBatchHeader& h, std::string_view
     horizon = st.now + st.delete_retention_ms;
   }
   if (tombstone_kept) st.min_horizon = std::min(st.min_horizon, *horizon);
-  if (kept.size() == records->size() && (horizon_set || !tombstone_kept)) {
+  if (!kept.empty() && kept.size() == records->size() && (horizon_set || !tombstone_kept)) {
     keep_bytes(batch, h);
     return absl::OkStatus();
   }
@@ -315,6 +321,7 @@ absl::StatusOr<CompactionResult> Log::Impl::compact(const CompactOptions& option
 
   // 2. Rewrite group by group into .cleaned files, then rename them .swap.
   PassState st{&map, now, config.delete_retention_ms, options.abort};
+  st.final_last_offset = segs.back()->next_offset() - 1;
   std::vector<Group> groups = group_by_size(
       segs, std::min<int64_t>(config.segment_bytes, std::numeric_limits<int32_t>::max()));
   std::vector<int64_t> new_sizes;

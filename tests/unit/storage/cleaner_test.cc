@@ -211,7 +211,34 @@ TEST(BatchRewriteTest, DeleteHorizonKeepsRecordTimestamps) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ((*back)[0].timestamp, 5000);
   EXPECT_EQ((*back)[1].timestamp, 5001);
-  EXPECT_FALSE(rewrite_batch(*h, {}, std::nullopt).ok());
+  auto empty = rewrite_batch(*h, {}, std::nullopt);
+  ASSERT_TRUE(empty.ok());
+  auto eh = protocol::parse_batch_header(*empty);
+  ASSERT_TRUE(eh.ok());
+  EXPECT_EQ(eh->records_count, 0);
+  EXPECT_EQ(eh->last_offset_delta, 1);
+  EXPECT_TRUE(protocol::batch_crc_valid(*empty));
+  EXPECT_TRUE(protocol::decode_records(*empty, 1 << 20).ok());
+}
+
+TEST_F(CleanerTest, LastBatchStaysEmptySoReadersReachTheLogEnd) {
+  put("a", "1");
+  put("a", std::nullopt);  // the log's last record is a tombstone
+  clock_.advance(config_.segment_ms);
+  ASSERT_TRUE(log_->apply_retention().ok());  // rolls: the active segment is empty
+  ASSERT_EQ(log_->segment_base_offsets().size(), 2u);
+  compact();
+  clock_.advance(kHour + 1);
+  EXPECT_TRUE(compact(2).cleaned);
+  // The tombstone is gone but its batch stays, empty, so a reader at offset 1 moves on.
+  auto r = log_->read(1, 1 << 20, true);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->slices.size(), 1u);
+  auto headers = headers_of(read_slice(r->slices.front()));
+  ASSERT_EQ(headers.size(), 1u);
+  EXPECT_EQ(headers[0].base_offset, 1);
+  EXPECT_EQ(headers[0].records_count, 0);
+  EXPECT_TRUE(read_all(*log_).empty());
 }
 
 TEST_F(CleanerTest, NullKeysAreRefusedOnAppendToACompactedTopic) {
