@@ -44,8 +44,10 @@ Numbers in this file are written by `make bench` (`bench/run_bench.py`); edit th
   to 6 partitions, SIGTERM, start again; time until the port accepts and until the high
   watermarks of all partitions report every record (ListOffsets).
 - **Reproduce.** `make bench` (full, ~10-15 min on 2 cores), or
-  `/usr/bin/python3 bench/run_bench.py --build build --quick`; `--big` writes the issue's 10 GB
-  before the restart; `--no-broker` measures the mock only; `--help` for the rest.
+  `/usr/bin/python3 bench/run_bench.py --build build --quick`; `--only groups` runs just the
+  consumer-group part (rebalance, commits) and replaces only its section of this file; `--big`
+  writes the issue's 10 GB before the restart; `--no-broker` measures the mock only; `--help`
+  for the rest.
 """
 
 
@@ -181,11 +183,124 @@ def _failures(results):
     return notes
 
 
-def render(results, extra):
+GROUPS_BEGIN = "<!-- groups: written by bench/run_bench.py (groups part) -->"
+GROUPS_END = "<!-- groups: end -->"
+
+GROUPS_METHOD = """\
+Consumer groups, on a broker of their own started with `group.initial.rebalance.delay.ms=0`
+(`gregor_perf --mode rebalance|commit`, librdkafka high-level consumers, one `rd_kafka_t` and
+thread each):
+
+- **Rebalance.** {members} members (`partition.assignment.strategy=range`, `session.timeout.ms`
+  10000, `heartbeat.interval.ms` 1000, `auto.offset.reset=latest`) subscribe to a topic of
+  {partitions} partitions while a producer writes one record to every partition every 20 ms. Once
+  every member holds partitions, they hold them all and each has received a record, one more
+  member subscribes. *Rebalance* is the time from its `subscribe()` until every member has a
+  new assignment and has received a record under it. A member's *poll-and-rejoin* is the time
+  from its revoke callback to its assign callback; *first / last revoke* and *last assign* are
+  measured from the `subscribe()`. The members learn of the rebalance on their next heartbeat,
+  so up to one heartbeat interval passes before a member's revoke; *broker wait after last
+  revoke* (last assign minus last revoke) is the part the coordinator controls once every
+  member is back. Medians of the repeats.
+- **Commit.** {groups} groups, one consumer each that never subscribes and commits one explicit
+  offset at a time with `rd_kafka_commit(..., async=0)` in a loop for a fixed window after an
+  untimed first commit (coordinator lookup). Commits per second count completed OffsetCommit
+  requests; latency is per `rd_kafka_commit` call. Broker CPU is per 1,000 commits.
+"""
+
+
+def _groups_block(results, extra):
+    """The consumer-group section with its own targets, as a marked block that a groups-only run
+    can replace inside an existing report."""
+    rb_key = next((k for k in results if k[0] == "rebalance"), ("rebalance", 10, 60))
+    cm_key = next((k for k in results if k[0] == "commit"), ("commit", 100))
+    rb = results.get(rb_key, {}).get("broker", [])
+    cm = results.get(cm_key, {}).get("broker", [])
+    reb, rejoin = _median(rb, "rebalance_ms"), _median(rb, "max_rejoin_ms")
+    wait = [r["last_assign_ms"] - r["last_revoke_ms"] for r in rb if r.get("ok")]
+    wait_med = statistics.median(wait) if wait else None
+    targets = [
+        (f"Rebalance, {rb_key[1]} members on {rb_key[2]} partitions, one joins",
+         "<= 1.2x longest poll-and-rejoin",
+         "—" if reb is None or not rejoin else
+         f"{reb:.0f} ms vs 1.2 x {rejoin:.0f} ms = {1.2 * rejoin:.0f} ms ({reb / rejoin:.2f}x)",
+         _status(None if reb is None or not rejoin else reb <= 1.2 * rejoin)),
+        ("Broker wait after the last member rejoined", "no waiting of its own (info)",
+         _fmt(wait_med, ".0f") + (" ms" if wait_med is not None else ""), "n/a"),
+        (f"OffsetCommit throughput, {cm_key[1]} groups", "reported (no goal in the issue)",
+         _fmt(_median(cm, "commits_per_s"), ",.0f") + " commits/s", "n/a"),
+    ]
+    fields = [("rebalance (join to all consuming)", "rebalance_ms"),
+              ("longest poll-and-rejoin (revoke to assign)", "max_rejoin_ms"),
+              ("shortest poll-and-rejoin", "min_rejoin_ms"),
+              ("new member: subscribe to assign", "new_member_join_ms"),
+              ("first revoke after subscribe", "first_revoke_ms"),
+              ("last revoke after subscribe", "last_revoke_ms"),
+              ("last assign after subscribe", "last_assign_ms"),
+              (f"first {rb_key[1]} members: start to all consuming", "stable_ms")]
+    rb_rows = [(name, _fmt(_median(rb, f), ".0f"), " / ".join(
+        _fmt(r.get(f), ".0f") for r in rb if r.get("ok"))) for name, f in fields]
+    rb_rows.append(("ok runs", _runs_note(rb), ""))
+    per_k = [r["server_cpu_s"] / r["commits"] * 1000 for r in cm if r.get("ok") and
+             r.get("commits") and r.get("server_cpu_s") is not None]
+    cm_rows = [(cm_key[1], _fmt(_median(cm, "duration_s"), ".0f") + " s",
+                _fmt(_median(cm, "commits_per_s"), ",.0f"), _fmt(_median(cm, "lat_p50_ms"), ".2f"),
+                _fmt(_median(cm, "lat_p99_ms"), ".2f"), _fmt(_median(cm, "lat_max_ms"), ".1f"),
+                _fmt(statistics.median(per_k) if per_k else None, ".3f"), _runs_note(cm))]
+    notes = [n for n in _failures({k: v for k, v in results.items() if k in (rb_key, cm_key)})]
+    if extra.get("groups_error"):
+        notes.append(f"groups: {extra['groups_error']}")
+    a = extra["args"]
+    load = " / ".join(", ".join(f"{x:.1f}" for x in extra[k]) for k in ("load_start", "load_end"))
+    commit = dict(_machine()).get("Commit", "?")
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [GROUPS_BEGIN, "## Consumer groups (broker only)\n",
+             GROUPS_METHOD.format(members=rb_key[1], partitions=rb_key[2], groups=cm_key[1]),
+             f"Run {date} at commit {commit}, {a.repeats} repeat(s), load average 1/5/15 min "
+             f"start / end {load}.\n",
+             _md_table(("target", "goal", "measured (broker)", "status"), targets),
+             "\n### Rebalance (ms, median and each run)\n",
+             _md_table(("", "median", "runs"), rb_rows),
+             "\n### OffsetCommit (sync, one consumer per group)\n",
+             _md_table(("groups", "window", "commits/s", "p50 ms", "p99 ms", "max ms",
+                        "broker CPU-s per 1k commits", "ok runs"), cm_rows)]
+    if notes:
+        parts.append("\n" + "\n".join(f"- {n}" for n in notes))
+    parts.append(GROUPS_END)
+    return "\n".join(parts) + "\n"
+
+
+def _splice_groups(old, block):
+    """Puts the groups block into an existing report: in place of the previous one, else before
+    the notes, else at the end."""
+    if GROUPS_BEGIN in old and GROUPS_END in old:
+        head, rest = old.split(GROUPS_BEGIN, 1)
+        return head + block.rstrip("\n") + rest.split(GROUPS_END, 1)[1]
+    if "\n## Notes\n" in old:
+        head, rest = old.split("\n## Notes\n", 1)
+        return head + "\n" + block + "\n## Notes\n" + rest
+    return old.rstrip("\n") + "\n\n" + block
+
+
+def _old_groups_block(old):
+    if old and GROUPS_BEGIN in old and GROUPS_END in old:
+        return GROUPS_BEGIN + old.split(GROUPS_BEGIN, 1)[1].split(GROUPS_END, 1)[0] + GROUPS_END \
+            + "\n"
+    return None
+
+
+def render(results, extra, old=None, groups_only=False):
+    """The report; with groups_only (and an existing report in `old`) only the groups block of
+    `old` is replaced, so the other sections keep their earlier numbers."""
+    ran_groups = any(k[0] in ("rebalance", "commit") for k in results) or extra.get("groups_error")
+    block = _groups_block(results, extra) if ran_groups else _old_groups_block(old)
+    if groups_only and old:
+        return SimpleNamespace(markdown=_splice_groups(old, block or ""), table=block or "")
     a = extra["args"]
     tput, cons, lat = _sections(results)
     targets = _targets(results, extra)
-    notes = list(extra["notes"]) + _failures(results)
+    notes = list(extra["notes"]) + _failures(
+        {k: v for k, v in results.items() if k[0] not in ("rebalance", "commit")})
     for k in ("rss_error", "restart_error"):
         if extra.get(k):
             notes.append(f"{k.split('_')[0]}: {extra[k]}")
@@ -214,6 +329,8 @@ def render(results, extra):
              "\n## Consume throughput (reading back the acks=1 topics)\n", _md_table(ch, cons),
              f"\n## Latency at {20000:,} records/s, linger.ms=0\n", _md_table(lh, lat),
              "\n## Memory and restart (broker only)\n", _md_table(("", ""), mem)]
+    if block:
+        parts.append("\n" + block)
     if notes:
         parts.append("\n## Notes\n\n" + "\n".join(f"- {n}" for n in notes))
     markdown = "\n".join(parts) + "\n"
@@ -221,5 +338,5 @@ def render(results, extra):
         _md_table(("target", "goal", "measured (broker)", "status"), targets), "",
         _md_table(th, tput), "", _md_table(ch, cons), "", _md_table(lh, lat), "",
         _md_table(("", ""), mem), "", f"load average at start / end: {load}"] +
-        [f"note: {n}" for n in notes])
+        [f"note: {n}" for n in notes] + ([block] if block else []))
     return SimpleNamespace(markdown=markdown, table=table)

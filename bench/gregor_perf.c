@@ -12,12 +12,14 @@
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: gregor_perf --mode produce|consume|create-topic|wait-topic|offsets [--mock]\n"
+          "usage: gregor_perf --mode MODE [--mock]\n"
+          "  MODE: produce|consume|create-topic|wait-topic|offsets|rebalance|commit\n"
           "  [--bootstrap H:P] [--topic T] [--records N] [--record-size B] [--acks 0|1|all]\n"
           "  [--partitions P] [--replication-factor R] [--linger-ms L] [--batch-size B]\n"
           "  [--batch-num-messages N] [--rate R (records/s, 0 = unlimited)] [--timeout-s S]\n"
           "  [--warmup-records N (left out of latency)]\n"
-          "  [--config key=value]...\n");
+          "  [--members N (rebalance, default 10)] [--groups G (commit, default 100)]\n"
+          "  [--duration-s S (commit, default 10)] [--config key=value]...\n");
   exit(2);
 }
 
@@ -31,7 +33,10 @@ static Options parse_options(int argc, char** argv) {
                .partitions = 1,
                .replication_factor = 1,
                .linger_ms = 5,
-               .timeout_s = 120};
+               .timeout_s = 120,
+               .members = 10,
+               .groups = 100,
+               .duration_s = 10};
   static const struct option kLong[] = {{"mode", required_argument, 0, 'm'},
                                         {"bootstrap", required_argument, 0, 'b'},
                                         {"topic", required_argument, 0, 't'},
@@ -48,6 +53,9 @@ static Options parse_options(int argc, char** argv) {
                                         {"replication-factor", required_argument, 0, 'R'},
                                         {"warmup-records", required_argument, 0, 'W'},
                                         {"config", required_argument, 0, 'X'},
+                                        {"members", required_argument, 0, 'G'},
+                                        {"groups", required_argument, 0, 'g'},
+                                        {"duration-s", required_argument, 0, 'D'},
                                         {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", kLong, NULL)) != -1) {
@@ -97,6 +105,15 @@ static Options parse_options(int argc, char** argv) {
       case 'W':
         o.warmup_records = atol(optarg);
         break;
+      case 'G':
+        o.members = atoi(optarg);
+        break;
+      case 'g':
+        o.groups = atoi(optarg);
+        break;
+      case 'D':
+        o.duration_s = atof(optarg);
+        break;
       case 'X':
         if (o.config_count == kMaxConfigs) usage();
         o.configs[o.config_count++] = optarg;
@@ -107,7 +124,8 @@ static Options parse_options(int argc, char** argv) {
   }
   if (strcmp(o.mode, "produce") == 0 && o.records < 1) usage();
   if (optind != argc || o.records < 0 || o.warmup_records < 0 || o.record_size < 0 ||
-      o.partitions < 1 || o.timeout_s < 1 || o.rate < 0) {
+      o.partitions < 1 || o.timeout_s < 1 || o.rate < 0 || o.members < 1 || o.groups < 1 ||
+      o.duration_s <= 0) {
     usage();
   }
   return o;
@@ -137,6 +155,10 @@ int main(int argc, char** argv) {
     rc = run_create_topic(&o);
   } else if (strcmp(o.mode, "offsets") == 0) {
     rc = run_offsets(&o);
+  } else if (strcmp(o.mode, "rebalance") == 0) {
+    rc = run_rebalance(&o);
+  } else if (strcmp(o.mode, "commit") == 0) {
+    rc = run_commit(&o);
   } else {
     usage();
     rc = 2;

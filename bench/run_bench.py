@@ -17,6 +17,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_report  # noqa: E402  (lives next to this script)
 
 LAT_RATE = 20000
+PARTS = ["throughput", "latency", "rss", "restart", "groups"]
+REBALANCE_MEMBERS, REBALANCE_PARTITIONS = 10, 60
+COMMIT_GROUPS, COMMIT_PARTITIONS = 100, 10
 
 
 def parse_args():
@@ -32,14 +35,18 @@ def parse_args():
     p.add_argument("--no-broker", action="store_true", help="mock cluster only")
     p.add_argument("--broker", help="gregord binary (default <build>/broker/gregord)")
     p.add_argument("--perf", help="gregor_perf binary (default <build>/bench/gregor_perf)")
-    p.add_argument("--skip", action="append", default=[],
-                   choices=["throughput", "latency", "rss", "restart"], help="leave out a part")
+    p.add_argument("--skip", action="append", default=[], choices=PARTS, help="leave out a part")
+    p.add_argument("--only", action="append", default=[], choices=PARTS,
+                   help="run only this part (repeatable); with only `groups` the other sections "
+                   "of the existing report are kept as they are")
     p.add_argument("--out", default=os.path.join(REPO, "docs", "BENCHMARKS.md"))
     p.add_argument("--no-write", action="store_true", help="print only; keep docs untouched")
     p.add_argument("--json", help="also dump every raw run to this file")
     a = p.parse_args()
     a.build = os.path.join(REPO, a.build) if not os.path.isabs(a.build) else a.build
     a.repeats = a.repeats or (1 if a.quick else 3)
+    if a.only:
+        a.skip = [part for part in PARTS if part not in a.only]
     a.restart_gb = 10.0 if a.big else (a.restart_gb or (0.25 if a.quick else 1.0))
     return a
 
@@ -61,8 +68,9 @@ def port_open(port):
 class Broker:
     """One gregord process on a fresh port, with its data in log_dir."""
 
-    def __init__(self, binary, log_dir, work_dir):
+    def __init__(self, binary, log_dir, work_dir, overrides=()):
         self.binary, self.log_dir, self.work_dir = binary, log_dir, work_dir
+        self.overrides = list(overrides)
         self.proc, self.port = None, None
 
     @property
@@ -76,6 +84,8 @@ class Broker:
         log = open(os.path.join(self.work_dir, f"gregord-{self.port}.log"), "a")
         cmd = [self.binary, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
                "--override", f"log.dirs={self.log_dir}"]
+        for kv in self.overrides:
+            cmd += ["--override", kv]
         t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         while time.monotonic() - t0 < timeout:
@@ -309,6 +319,46 @@ def restart(runner, broker_bin, work, a, extra):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def groups(runner, broker_bin, work, a, results, extra):
+    """Consumer-group runs on their own broker, with no initial rebalance delay so that only the
+    clients' configured timings (heartbeat interval, poll loop) remain."""
+    data = tempfile.mkdtemp(prefix="groups-", dir=work)
+    b = Broker(broker_bin, data, work, ["group.initial.rebalance.delay.ms=0"])
+    try:
+        b.start()
+        made = runner.create_topic(b, "rebalance", REBALANCE_PARTITIONS)
+        key = ("rebalance", REBALANCE_MEMBERS, REBALANCE_PARTITIONS)
+        if not made.get("ok"):
+            results.setdefault(key, {}).setdefault("broker", []).append(made)
+        else:
+            for rep in range(a.repeats):
+                progress(f"rebalance: {REBALANCE_MEMBERS} members on {REBALANCE_PARTITIONS} "
+                         f"partitions, one more joins, repeat {rep + 1}")
+                results.setdefault(key, {}).setdefault("broker", []).append(runner.on_broker(
+                    b, ["--mode", "rebalance", "--topic", "rebalance", "--partitions",
+                        REBALANCE_PARTITIONS, "--members", REBALANCE_MEMBERS], timeout=180))
+        made = runner.create_topic(b, "commit", COMMIT_PARTITIONS)
+        key = ("commit", COMMIT_GROUPS)
+        seconds = 5 if a.quick else 10
+        if not made.get("ok"):
+            results.setdefault(key, {}).setdefault("broker", []).append(made)
+        else:
+            for rep in range(a.repeats):
+                progress(f"commit: {COMMIT_GROUPS} groups for {seconds} s, repeat {rep + 1}")
+                results.setdefault(key, {}).setdefault("broker", []).append(runner.on_broker(
+                    b, ["--mode", "commit", "--topic", "commit", "--partitions",
+                        COMMIT_PARTITIONS, "--groups", COMMIT_GROUPS, "--duration-s", seconds],
+                    timeout=180))
+    except (RuntimeError, OSError) as e:
+        extra["groups_error"] = str(e)
+    finally:
+        _, rc = b.stop()
+        if rc not in (0, None):
+            extra["notes"].append(f"gregord exited with {rc} after SIGTERM (groups broker); "
+                                  f"log: {b.log_tail()}")
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def du_bytes(path):
     """Allocated bytes like du: preallocated or sparse files count only what they hold."""
     total = 0
@@ -339,12 +389,13 @@ def main():
     runner = Runner(a, perf)
     results, extra = {}, {"notes": [], "load_start": os.getloadavg()}
     broker = None
+    groups_only = set(a.skip) >= set(PARTS) - {"groups"}
     if a.no_broker:
         extra["notes"].append("Broker rows skipped: run with --no-broker.")
     elif not os.access(broker_bin, os.X_OK):
         extra["notes"].append(f"Broker rows skipped: {os.path.relpath(broker_bin, REPO)} does not "
                               "exist yet; only the mock reference was measured.")
-    else:
+    elif not groups_only:  # the group runs start a broker of their own
         broker = Broker(broker_bin, tempfile.mkdtemp(prefix="matrix-", dir=work), work)
         try:
             broker.start()
@@ -366,6 +417,8 @@ def main():
                 idle_rss(runner, broker_bin, work, a, extra)
             if "restart" not in a.skip:
                 restart(runner, broker_bin, work, a, extra)
+        if "groups" not in a.skip and not a.no_broker and os.access(broker_bin, os.X_OK):
+            groups(runner, broker_bin, work, a, results, extra)
     finally:
         if broker is not None:
             broker.kill()
@@ -373,7 +426,11 @@ def main():
     extra["elapsed_s"] = time.monotonic() - START
     extra["load_end"] = os.getloadavg()
     extra["args"] = a
-    report = bench_report.render(results, extra)
+    old = None
+    if os.path.exists(a.out):
+        with open(a.out) as f:
+            old = f.read()
+    report = bench_report.render(results, extra, old=old, groups_only=groups_only)
     print(report.table)
     if a.json:
         with open(a.json, "w") as f:

@@ -24,6 +24,9 @@ typedef struct {
   double rate;          // records/s; 0 means as fast as the client can go
   long warmup_records;  // the first ones are sent but left out of the latency figures
   int timeout_s;
+  int members;                       // rebalance: consumers in the group before one more joins
+  int groups;                        // commit: groups, one committing consumer each
+  double duration_s;                 // commit: length of the timed window
   const char* configs[kMaxConfigs];  // extra librdkafka "key=value" settings
   int config_count;
 } Options;
@@ -46,5 +49,7 @@ int run_produce(const Options* o, int report);
 int run_consume(const Options* o);
 int run_create_topic(const Options* o);
 int run_offsets(const Options* o);
+int run_rebalance(const Options* o);
+int run_commit(const Options* o);
 
 #endif  // GREGOR_BENCH_PERF_PERF_H_
