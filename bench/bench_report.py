@@ -193,7 +193,8 @@ thread each):
 
 - **Rebalance.** {members} members (`partition.assignment.strategy=range`, `session.timeout.ms`
   10000, `heartbeat.interval.ms` 1000, `auto.offset.reset=latest`) subscribe to a topic of
-  {partitions} partitions while a producer writes one record to every partition every 20 ms. Once
+  {partitions} partitions while a producer (acks=1, so that its fsyncs do not queue ahead of the
+  group's own writes) writes one record to every partition every 20 ms. Once
   every member holds partitions, they hold them all and each has received a record, one more
   member subscribes. *Rebalance* is the time from its `subscribe()` until every member has a
   new assignment and has received a record under it. A member's *poll-and-rejoin* is the time
@@ -248,6 +249,16 @@ def _groups_block(results, extra):
                 _fmt(_median(cm, "lat_p99_ms"), ".2f"), _fmt(_median(cm, "lat_max_ms"), ".1f"),
                 _fmt(statistics.median(per_k) if per_k else None, ".3f"), _runs_note(cm))]
     notes = [n for n in _failures({k: v for k, v in results.items() if k in (rb_key, cm_key)})]
+    first, last_a = _median(rb, "first_revoke_ms"), _median(rb, "last_assign_ms")
+    if reb is not None and first is not None and last_a is not None and wait_med is not None:
+        notes.insert(0, f"Where the rebalance time goes (medians): {first:.0f} ms until the first "
+                     f"old member is told (its next heartbeat; `heartbeat.interval.ms` 1000), "
+                     f"{last_a - first:.0f} ms from there to the last assignment, of which "
+                     f"{wait_med:.0f} ms after the last member's rejoin, then {reb - last_a:.0f} ms "
+                     "to the first record under the new assignment (offset lookup and fetch). "
+                     "The poll-and-rejoin target leaves out the heartbeat wait and the fetch, so "
+                     "it cannot pass at this heartbeat interval even when the coordinator adds "
+                     "nothing.")
     if extra.get("groups_error"):
         notes.append(f"groups: {extra['groups_error']}")
     a = extra["args"]
