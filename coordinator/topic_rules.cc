@@ -16,13 +16,13 @@ bool parse_long(const std::string& v, int64_t min, int64_t* out) {
 }
 
 struct ConfigRule {
-  int64_t min = 0;     // for numeric keys
+  int64_t min = 0;  // for numeric keys
   bool numeric = true;
   std::vector<std::string> allowed;  // for enumerated keys
 };
 
 // Topic-level keys Gregor understands, with Kafka's lower bounds. Keys that only matter for
-// later features (compaction, replication) are validated now so topics keep them.
+// later features (replication) are validated now so topics keep them.
 const std::map<std::string, ConfigRule>& rules() {
   static const std::map<std::string, ConfigRule> r = {
       {"retention.ms", {-1, true, {}}},
@@ -66,10 +66,10 @@ absl::Status validate_topic_name(std::string_view name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-';
     if (!ok) {
-      return absl::InvalidArgumentError(fmt::format(
-          "Topic name \"{}\" is illegal, it contains a character other than ASCII "
-          "alphanumerics, '.', '_' and '-'",
-          name));
+      return absl::InvalidArgumentError(
+          fmt::format("Topic name \"{}\" is illegal, it contains a character other than ASCII "
+                      "alphanumerics, '.', '_' and '-'",
+                      name));
     }
   }
   return absl::OkStatus();
@@ -85,12 +85,14 @@ absl::Status validate_topic_config(const std::string& key, const std::string& va
     for (const std::string& a : rule.allowed) {
       if (a == value) return absl::OkStatus();
     }
-    return absl::InvalidArgumentError(fmt::format("Invalid value {} for configuration {}", value, key));
+    return absl::InvalidArgumentError(
+        fmt::format("Invalid value {} for configuration {}", value, key));
   }
   if (!rule.numeric) {
     double d = 0;
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), d);
-    if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || d < 0 || d > 1) {
+    if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || d < 0 ||
+        d > 1) {
       return absl::InvalidArgumentError(
           fmt::format("Invalid value {} for configuration {}", value, key));
     }

@@ -40,6 +40,16 @@ TEST(TopicRules, LogConfigTakesTopicOverrides) {
   EXPECT_EQ(c.retention_ms, 60000);
   EXPECT_TRUE(c.log_append_time);
   EXPECT_EQ(c.index_interval_bytes, defaults.index_interval_bytes);
+  c = log_config_for(defaults, {{"cleanup.policy", "compact,delete"},
+                                {"delete.retention.ms", "500"},
+                                {"min.cleanable.dirty.ratio", "0.25"},
+                                {"min.compaction.lag.ms", "7"}});
+  EXPECT_TRUE(c.compact);
+  EXPECT_EQ(c.delete_retention_ms, 500);
+  EXPECT_DOUBLE_EQ(c.min_cleanable_dirty_ratio, 0.25);
+  EXPECT_EQ(c.min_compaction_lag_ms, 7);
+  EXPECT_EQ(c.retention_ms, defaults.retention_ms);  // compact,delete keeps time retention
+  EXPECT_FALSE(log_config_for(defaults, {}).compact);
   // Compact-only topics are never deleted by time or size.
   c = log_config_for(defaults, {{"cleanup.policy", "compact"}, {"retention.ms", "1"}});
   EXPECT_EQ(c.retention_ms, -1);
