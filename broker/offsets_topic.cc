@@ -9,12 +9,12 @@
 #include "spdlog/spdlog.h"
 #include "storage/flusher.h"
 #include "storage/log_manager.h"
+#include "storage/record_reader.h"
 
 namespace gregor::broker {
 namespace {
 
-// Bounds one replay read and one decompressed batch of group records.
-constexpr int64_t kReadChunk = 8 << 20;
+// Bounds one decompressed batch of group records.
 constexpr size_t kMaxBatch = 64 << 20;
 
 }  // namespace
@@ -60,40 +60,21 @@ absl::Status OffsetsTopic::load_into(coordinator::GroupCoordinator& groups) {
   int64_t loaded = 0;
   for (const std::shared_ptr<Partition>& partition : broker_.partitions().all()) {
     if (partition->topic() != kOffsetsTopic) continue;
-    storage::Log& log = partition->log();
-    int64_t offset = log.log_start_offset();
-    while (offset < log.log_end_offset()) {
-      absl::StatusOr<storage::ReadInfo> read = log.read(offset, kReadChunk, true);
-      if (!read.ok()) return read.status();
-      protocol::OutputBuffer buf;
-      for (const protocol::FileSlice& s : read->slices) buf.append_file(s);
-      std::string bytes = buf.flatten();
-      std::string_view rest = bytes;
-      int64_t before = offset;
-      while (rest.size() >= protocol::kBatchHeaderSize) {
-        absl::StatusOr<protocol::RecordBatchHeader> h = protocol::parse_batch_header(rest);
-        if (!h.ok() || h->total_size() > rest.size()) break;
-        absl::StatusOr<std::vector<protocol::Record>> records =
-            protocol::decode_records(rest.substr(0, h->total_size()), kMaxBatch);
-        if (!records.ok()) return records.status();
-        for (const protocol::Record& r : *records) {
-          if (!r.key || r.offset < offset) continue;
+    absl::Status s =
+        storage::for_each_record(partition->log(), 0, kMaxBatch, [&](const protocol::Record& r) {
+          if (!r.key) return absl::OkStatus();
           std::optional<std::string_view> value;
           if (r.value) value = *r.value;
-          if (absl::Status s = groups.load(partition->id(), *r.key, value); !s.ok()) {
+          // A record the coordinator cannot read is reported and skipped: one bad record must
+          // not keep every group of the partition from loading.
+          if (absl::Status bad = groups.load(partition->id(), *r.key, value); !bad.ok()) {
             spdlog::warn("{}-{} offset {}: {}", kOffsetsTopic, partition->id(), r.offset,
-                         std::string(s.message()));
+                         std::string(bad.message()));
           }
           ++loaded;
-        }
-        offset = h->last_offset() + 1;
-        rest.remove_prefix(h->total_size());
-      }
-      if (offset == before) {
-        return absl::DataLossError(fmt::format("{}-{}: unreadable batch at offset {}",
-                                               kOffsetsTopic, partition->id(), offset));
-      }
-    }
+          return absl::OkStatus();
+        });
+    if (!s.ok()) return s;
   }
   spdlog::info("group coordinator: loaded {} records from {}", loaded, kOffsetsTopic);
   return absl::OkStatus();

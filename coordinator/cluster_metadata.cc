@@ -14,6 +14,7 @@
 #include "protocol/record_batch.h"
 #include "spdlog/spdlog.h"
 #include "storage/log.h"
+#include "storage/record_reader.h"
 
 namespace gregor::coordinator {
 namespace {
@@ -66,32 +67,13 @@ absl::StatusOr<std::unique_ptr<ClusterMetadata>> ClusterMetadata::open(
 }
 
 absl::Status ClusterMetadata::replay() {
-  int64_t offset = log_->log_start_offset();
-  while (offset < log_->log_end_offset()) {
-    absl::StatusOr<storage::ReadInfo> read = log_->read(offset, 1 << 20, true);
-    if (!read.ok()) return read.status();
-    protocol::OutputBuffer buf;
-    for (const protocol::FileSlice& s : read->slices) buf.append_file(s);
-    std::string bytes = buf.flatten();
-    if (bytes.empty()) break;
-    std::string_view rest = bytes;
-    while (rest.size() >= protocol::kBatchHeaderSize) {
-      absl::StatusOr<protocol::RecordBatchHeader> h = protocol::parse_batch_header(rest);
-      if (!h.ok() || h->total_size() > rest.size()) {
-        return absl::DataLossError(absl::StrCat("metadata log: bad batch at offset ", offset));
-      }
-      absl::StatusOr<std::vector<protocol::Record>> records =
-          protocol::decode_records(rest.substr(0, h->total_size()), kMaxMetadataBatch);
-      if (!records.ok()) return records.status();
-      for (const protocol::Record& r : *records) {
-        if (!r.value) continue;
-        if (absl::Status s = apply(*r.value); !s.ok()) return s;
-        ++replayed_records_;
-      }
-      offset = h->last_offset() + 1;
-      rest.remove_prefix(h->total_size());
-    }
-  }
+  absl::Status s = storage::for_each_record(*log_, log_->log_start_offset(), kMaxMetadataBatch,
+                                            [this](const protocol::Record& r) {
+                                              if (!r.value) return absl::OkStatus();
+                                              ++replayed_records_;
+                                              return apply(*r.value);
+                                            });
+  if (!s.ok()) return s;
   spdlog::info("metadata: replayed {} records, {} topics", replayed_records_, topics_.size());
   return absl::OkStatus();
 }
