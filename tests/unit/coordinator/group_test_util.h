@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 namespace gregor::coordinator::testing {
 
 // Records every append; completes at once unless `hold` is set (then complete_held() does).
+// The coordinator calls append() outside its own mutex, from any thread, so the fake locks.
 class FakeGroupLog : public GroupLog {
  public:
   struct Append {
@@ -25,16 +27,23 @@ class FakeGroupLog : public GroupLog {
   };
   void append(int32_t partition, std::vector<GroupRecord> records,
               std::function<void(absl::Status)> done) override {
-    appends.push_back({partition, records});
-    if (hold) {
-      held.push_back(std::move(done));
-    } else {
-      done(fail ? absl::UnavailableError("disk on fire") : absl::OkStatus());
+    {
+      std::lock_guard lock(mu);
+      appends.push_back({partition, records});
+      if (hold) {
+        held.push_back(std::move(done));
+        return;
+      }
     }
+    done(fail ? absl::UnavailableError("disk on fire") : absl::OkStatus());
   }
   void complete_held(absl::Status st = absl::OkStatus()) {
-    auto all = std::move(held);
-    held.clear();
+    std::vector<std::function<void(absl::Status)>> all;
+    {
+      std::lock_guard lock(mu);
+      all = std::move(held);
+      held.clear();
+    }
     for (auto& d : all) d(st);
   }
   // Replays everything appended into `c`, in order.
@@ -48,6 +57,7 @@ class FakeGroupLog : public GroupLog {
     }
   }
 
+  std::mutex mu;  // guards appends and held while threads append
   std::vector<Append> appends;
   std::vector<std::function<void(absl::Status)>> held;
   bool hold = false;
