@@ -117,6 +117,24 @@ std::string_view error_message(ErrorCode e) {
       return "FENCED_INSTANCE_ID";
     case ErrorCode::kUnstableOffsetCommit:
       return "UNSTABLE_OFFSET_COMMIT";
+    case ErrorCode::kOutOfOrderSequenceNumber:
+      return "OUT_OF_ORDER_SEQUENCE_NUMBER";
+    case ErrorCode::kDuplicateSequenceNumber:
+      return "DUPLICATE_SEQUENCE_NUMBER";
+    case ErrorCode::kInvalidProducerEpoch:
+      return "INVALID_PRODUCER_EPOCH";
+    case ErrorCode::kInvalidTxnState:
+      return "INVALID_TXN_STATE";
+    case ErrorCode::kInvalidProducerIdMapping:
+      return "INVALID_PRODUCER_ID_MAPPING";
+    case ErrorCode::kInvalidTransactionTimeout:
+      return "INVALID_TRANSACTION_TIMEOUT";
+    case ErrorCode::kConcurrentTransactions:
+      return "CONCURRENT_TRANSACTIONS";
+    case ErrorCode::kProducerFenced:
+      return "PRODUCER_FENCED";
+    case ErrorCode::kTransactionalIdNotFound:
+      return "TRANSACTIONAL_ID_NOT_FOUND";
     default:
       return "KAFKA_ERROR";
   }

@@ -84,9 +84,10 @@ enum class ErrorCode : int16_t {
   kGroupSubscribedToTopic = 86,
   kInvalidRecord = 87,
   kUnstableOffsetCommit = 88,
+  kProducerFenced = 90,
   kUnknownTopicId = 100,
   kInconsistentTopicId = 103,
-  kProducerFenced = 90,
+  kTransactionalIdNotFound = 105,
 };
 
 inline int16_t code(ErrorCode e) {
