@@ -3,12 +3,14 @@
 // (our generated codec, flexible version 0); keys are null.
 #include "coordinator/cluster_metadata.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "coordinator/topic_rules.h"
 #include "protocol/messages/config_record.h"
 #include "protocol/messages/partition_record.h"
+#include "protocol/messages/producer_ids_record.h"
 #include "protocol/messages/remove_topic_record.h"
 #include "protocol/messages/topic_record.h"
 #include "protocol/record_batch.h"
@@ -131,6 +133,13 @@ absl::Status ClusterMetadata::apply(std::string_view value) {
       }
       return absl::OkStatus();
     }
+    case MetadataRecordType::kProducerIds: {
+      protocol::msg::ProducerIdsRecord rec;
+      rec.decode(r, version);
+      if (!r.ok()) break;
+      next_producer_id_ = std::max(next_producer_id_, rec.next_producer_id);
+      return absl::OkStatus();
+    }
     case MetadataRecordType::kRemoveTopic: {
       protocol::msg::RemoveTopicRecord rec;
       rec.decode(r, version);
@@ -166,6 +175,16 @@ absl::Status ClusterMetadata::commit(const std::vector<std::string>& values) {
     if (absl::Status s = apply(v); !s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ClusterMetadata::allocate_producer_ids(int32_t count, int32_t node_id) {
+  std::lock_guard lock(mu_);
+  const int64_t first = next_producer_id_;
+  protocol::msg::ProducerIdsRecord rec;
+  rec.broker_id = node_id;
+  rec.next_producer_id = first + count;
+  if (absl::Status s = commit({frame(MetadataRecordType::kProducerIds, rec)}); !s.ok()) return s;
+  return first;
 }
 
 absl::StatusOr<TopicInfo> ClusterMetadata::create_topic(

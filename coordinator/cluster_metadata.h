@@ -39,6 +39,10 @@ class ClusterMetadata {
   // Writes a RemoveTopicRecord. NotFound if there is no such topic.
   absl::Status delete_topic(const std::string& name);
 
+  // Reserves `count` producer ids with a ProducerIdsRecord and returns the first; blocks follow
+  // each other, so no id is ever handed out twice, also across restarts.
+  absl::StatusOr<int64_t> allocate_producer_ids(int32_t count, int32_t node_id);
+
   std::optional<TopicInfo> topic(const std::string& name) const;
   std::optional<TopicInfo> topic_by_id(const protocol::Uuid& id) const;
   std::vector<TopicInfo> topics() const;
@@ -59,6 +63,7 @@ class ClusterMetadata {
   const storage::Clock* clock_;
   mutable std::mutex mu_;  // guards topics_ and appends to log_
   std::map<std::string, TopicInfo> topics_;
+  int64_t next_producer_id_ = 0;  // the first id of the next block
   int64_t replayed_records_ = 0;
 };
 

@@ -34,6 +34,7 @@ enum class MetadataRecordType : int16_t {
   kPartition = 3,
   kConfig = 4,
   kRemoveTopic = 9,
+  kProducerIds = 15,
 };
 
 // ConfigRecord resource types (ConfigResource.Type): 2 = topic, 4 = broker.

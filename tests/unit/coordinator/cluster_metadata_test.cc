@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
+
+#include "coordinator/producer_ids.h"
 
 namespace gregor::coordinator {
 namespace {
@@ -60,6 +63,23 @@ TEST_F(ClusterMetadataTest, CreateReplayDelete) {
     EXPECT_TRUE(md->topic("other").has_value());
     EXPECT_EQ(md->topics().size(), 1u);
   }
+}
+
+TEST_F(ClusterMetadataTest, ProducerIdBlocksNeverRepeatAcrossRestarts) {
+  std::set<int64_t> seen;
+  for (int run = 0; run < 3; ++run) {
+    auto md = open();
+    ProducerIdManager ids([&](int32_t n) { return md->allocate_producer_ids(n, 1); }, 10);
+    // A restart abandons the rest of the block in hand, as Kafka does.
+    for (int i = 0; i < 25; ++i) {
+      auto id = ids.next();
+      ASSERT_TRUE(id.ok()) << id.status();
+      EXPECT_TRUE(seen.insert(*id).second) << "id " << *id << " handed out twice";
+    }
+    ASSERT_TRUE(md->close().ok());
+  }
+  EXPECT_EQ(*seen.begin(), 0);
+  EXPECT_EQ(*seen.rbegin(), 2 * 30 + 24);
 }
 
 }  // namespace
