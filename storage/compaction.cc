@@ -24,7 +24,7 @@ namespace {
 constexpr char kCleanedSuffix[] = ".cleaned";
 constexpr char kSwapSuffix[] = ".swap";
 constexpr char kDeletedSuffix[] = ".deleted";
-constexpr const char* kSegmentExtensions[] = {".log", ".index", ".timeindex"};
+constexpr const char* kSegmentExtensions[] = {".log", ".index", ".timeindex", ".txnindex"};
 constexpr size_t kWriteChunkBytes = 1 << 20;
 // Node, bucket and string header of an unordered_map<string, int64_t> entry, roughly.
 constexpr size_t kMapEntryOverhead = 64;
@@ -206,6 +206,16 @@ absl::StatusOr<int64_t> write_cleaned(const std::filesystem::path& dir, const Gr
     }
   }
   absl::Status s = (*seg)->on_roll();
+  // Transactional batches and markers are kept whole, so the aborted transactions of the
+  // replaced segments still hold: the new segment's .txnindex is theirs, merged in order.
+  std::vector<AbortedTxnEntry> aborted;
+  for (const auto& old : g.old) {
+    std::vector<AbortedTxnEntry> e = old->txn_index().entries();
+    aborted.insert(aborted.end(), e.begin(), e.end());
+  }
+  if (s.ok() && !aborted.empty()) {
+    s = TxnIndex::write_file(segment_path(dir, base, ".txnindex", kCleanedSuffix), aborted);
+  }
   // As Kafka does: the replacement looks as old as what it replaces to time retention, which
   // falls back to the file time for a segment without timestamps.
   std::error_code ec;
@@ -464,6 +474,7 @@ absl::Status complete_interrupted_swaps(const std::filesystem::path& dir) {
     remove_segment_files(dir, base, "");
     remove_quietly(segment_path(dir, base, ".index", kSwapSuffix));
     remove_quietly(segment_path(dir, base, ".timeindex", kSwapSuffix));
+    remove_quietly(segment_path(dir, base, ".txnindex", kSwapSuffix));  // rebuilt on open
     std::filesystem::path to = segment_path(dir, base, ".log");
     if (::rename(path.c_str(), to.c_str()) != 0) return errno_status("rename", path);
     spdlog::warn("{}: finished an interrupted compaction swap at segment {}", dir.string(), base);

@@ -8,9 +8,12 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "protocol/control_batch.h"
 #include "protocol/record_batch.h"
 #include "spdlog/spdlog.h"
+#include "storage/batch_scanner.h"
 #include "storage/log_impl.h"
+#include "storage/producer_snapshot.h"
 
 namespace gregor::storage {
 
@@ -19,6 +22,16 @@ constexpr int64_t kMaxSegmentBytes = std::numeric_limits<int32_t>::max();
 // A read considers the segment holding the offset and a few after it, in case the offset
 // falls in a gap at the end of one (compacted or follower-written logs).
 constexpr size_t kReadSegmentsAhead = 4;
+
+// Producer state always keeps the two newest snapshots, whatever retention deleted.
+constexpr size_t kSnapshotsKept = 2;
+
+// Producer-state facts of a whole batch, with the marker of a control batch.
+ProducerBatchFacts facts_of(const protocol::RecordBatchHeader& h, std::string_view batch) {
+  ProducerBatchFacts f = ProducerBatchFacts::from_header(h);
+  if (h.is_control()) f.marker = protocol::parse_control_batch(batch);
+  return f;
+}
 
 int64_t file_mtime_ms(const std::filesystem::path& p) {
   struct stat st;
@@ -29,7 +42,8 @@ int64_t file_mtime_ms(const std::filesystem::path& p) {
 
 // ---- Impl: append ----
 
-absl::StatusOr<Log::Impl::Parsed> Log::Impl::parse_client_batches(std::string_view batches) const {
+absl::StatusOr<Log::Impl::Parsed> Log::Impl::parse_client_batches(std::string_view batches,
+                                                                  AppendOrigin origin) const {
   int32_t max_message_bytes;
   bool compact;
   {
@@ -58,6 +72,18 @@ absl::StatusOr<Log::Impl::Parsed> Log::Impl::parse_client_batches(std::string_vi
     std::string_view batch = rest.substr(0, header->total_size());
     absl::Status s = protocol::validate_batch(batch, kMaxDecompressedBatchBytes);
     if (!s.ok()) return s;
+    // LogValidator's rules for client batches.
+    if (origin == AppendOrigin::kClient && header->is_control()) {
+      return absl::InvalidArgumentError("clients may not write control records");
+    }
+    if (header->producer_id >= 0) {
+      if (origin == AppendOrigin::kClient && header->base_sequence < 0) {
+        return absl::InvalidArgumentError(absl::StrCat("invalid sequence number ",
+                                                       header->base_sequence, " for producer ",
+                                                       header->producer_id));
+      }
+      parsed.producer_batch = facts_of(*header, batch);
+    }
     if (compact && !header->is_control()) {
       // Kafka refuses keyless records for compacted topics: compaction could never drop them.
       auto records = protocol::decode_records(batch, kMaxDecompressedBatchBytes);
@@ -73,6 +99,12 @@ absl::StatusOr<Log::Impl::Parsed> Log::Impl::parse_client_batches(std::string_vi
     parsed.records += static_cast<int64_t>(header->last_offset_delta) + 1;
     pos += batch.size();
   }
+  if (parsed.producer_batch && parsed.infos.size() > 1) {
+    // Kafka allows one batch per partition in a produce request; we keep several for plain
+    // producers, but producer state is checked and recorded per append.
+    return absl::InvalidArgumentError(
+        "a batch with a producer id must be the only batch for its partition");
+  }
   return parsed;
 }
 
@@ -84,6 +116,9 @@ std::shared_ptr<Segment> Log::Impl::active() const {
 absl::Status Log::Impl::roll(int64_t new_base, int64_t now) {
   std::shared_ptr<Segment> old = active();
   GREGOR_INVARIANT(new_base >= old->next_offset());
+  // Kafka snapshots producer state at every roll: recovery of the new segment starts here.
+  absl::Status snap = take_snapshot(new_base);
+  if (!snap.ok()) return snap;
   if (old->empty()) {
     // Nothing to keep: an empty segment is replaced rather than left behind.
     if (old->base_offset() == new_base) return absl::OkStatus();
@@ -139,8 +174,42 @@ absl::StatusOr<AppendInfo> Log::Impl::write(std::string_view batches, const Pars
   return info;
 }
 
-absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches) {
-  auto parsed = parse_client_batches(batches);
+absl::Status Log::Impl::apply_producer_update(ProducerUpdate update) {
+  std::optional<CompletedTxn> done = update.completed;
+  producer_state_.apply(std::move(update));
+  absl::Status s = absl::OkStatus();
+  if (done && done->aborted) {
+    // Kafka's LSO for the entry: the oldest transaction still open, else past the marker.
+    const int64_t lso = producer_state_.first_unstable_offset().value_or(done->last_offset + 1);
+    s = active()->txn_index().append(
+        AbortedTxnEntry{done->producer_id, done->first_offset, done->last_offset, lso});
+  }
+  publish_last_stable_offset();
+  return s;
+}
+
+absl::Status Log::Impl::replay_batch(const ProducerBatchFacts& b, TxnIndex* txn_index) {
+  std::optional<CompletedTxn> done = producer_state_.replay(b);
+  if (!done || !done->aborted || txn_index == nullptr) return absl::OkStatus();
+  const int64_t lso = producer_state_.first_unstable_offset().value_or(done->last_offset + 1);
+  return txn_index->append(
+      AbortedTxnEntry{done->producer_id, done->first_offset, done->last_offset, lso});
+}
+
+void Log::Impl::publish_last_stable_offset() {
+  last_stable_offset_.store(producer_state_.first_unstable_offset().value_or(log_end_offset_.load()),
+                            std::memory_order_release);
+}
+
+absl::Status Log::Impl::take_snapshot(int64_t offset) {
+  if (offset == last_snapshot_offset_) return absl::OkStatus();
+  absl::Status s = write_producer_snapshot(dir_, offset, producer_state_.to_snapshot());
+  if (s.ok()) last_snapshot_offset_ = offset;
+  return s;
+}
+
+absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches, AppendOrigin origin) {
+  auto parsed = parse_client_batches(batches, origin);
   if (!parsed.ok()) return parsed.status();
   bool flush_now = false;
   absl::StatusOr<AppendInfo> info;
@@ -149,6 +218,29 @@ absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches) {
     if (closed_) return absl::UnavailableError(dir_.string() + " is closed");
     const int64_t now = clock_->now_ms();
     const int64_t first = log_end_offset_.load();
+    std::optional<ProducerUpdate> update;
+    if (parsed->producer_batch) {
+      ProducerBatchFacts& f = *parsed->producer_batch;
+      f.first_offset = first;
+      f.last_offset = first + parsed->infos.front().last_offset;  // still lastOffsetDelta
+      if (config_.log_append_time) f.max_timestamp = now;
+      if (origin == AppendOrigin::kClient) {
+        if (std::optional<ProducerBatch> dup = producer_state_.find_duplicate(f)) {
+          AppendInfo d;
+          d.base_offset = dup->first_offset;
+          d.last_offset = dup->last_offset;
+          d.log_append_time = config_.log_append_time ? dup->timestamp : -1;
+          d.log_start_offset = log_start_offset_.load();
+          d.batch_count = 1;
+          d.max_timestamp = dup->timestamp;
+          d.duplicate = true;
+          return d;
+        }
+      }
+      absl::StatusOr<ProducerUpdate> u = producer_state_.prepare(f, origin);
+      if (!u.ok()) return u.status();
+      update = *std::move(u);
+    }
     absl::Status s =
         maybe_roll(static_cast<int64_t>(batches.size()), first, first + parsed->records - 1, now);
     if (!s.ok()) return s;
@@ -167,6 +259,11 @@ absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches) {
       pos += static_cast<size_t>(b.size);
     }
     info = write(batches, *parsed, now);
+    if (info.ok()) {
+      s = update ? apply_producer_update(*std::move(update)) : absl::OkStatus();
+      if (!update) publish_last_stable_offset();
+      if (!s.ok()) info = s;
+    }
     flush_now = info.ok() && unflushed_messages_ >= config_.flush_interval_messages;
   }
   if (flush_now) {
@@ -179,6 +276,7 @@ absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches) {
 absl::StatusOr<AppendInfo> Log::Impl::append_with_offsets(std::string_view batches) {
   if (batches.empty()) return absl::InvalidArgumentError("no record batches");
   Parsed parsed;
+  std::vector<ProducerBatchFacts> producer_batches;
   size_t pos = 0;
   int64_t prev_last = -1;
   while (pos < batches.size()) {
@@ -196,6 +294,7 @@ absl::StatusOr<AppendInfo> Log::Impl::append_with_offsets(std::string_view batch
       return absl::InvalidArgumentError("batch offsets do not increase");
     }
     prev_last = h->last_offset();
+    if (h->producer_id >= 0) producer_batches.push_back(facts_of(*h, batch));
     parsed.infos.push_back(BatchInfo{h->base_offset, h->last_offset(), h->max_timestamp,
                                      static_cast<int64_t>(batch.size())});
     parsed.records += static_cast<int64_t>(h->last_offset_delta) + 1;
@@ -211,39 +310,92 @@ absl::StatusOr<AppendInfo> Log::Impl::append_with_offsets(std::string_view batch
   const int64_t now = clock_->now_ms();
   absl::Status s = maybe_roll(static_cast<int64_t>(batches.size()), first, prev_last, now);
   if (!s.ok()) return s;
-  return write(batches, parsed, now);
+  absl::StatusOr<AppendInfo> info = write(batches, parsed, now);
+  if (!info.ok()) return info;
+  for (const ProducerBatchFacts& b : producer_batches) {
+    s = replay_batch(b, &active()->txn_index());
+    if (!s.ok()) break;
+  }
+  publish_last_stable_offset();
+  if (!s.ok()) return s;
+  return info;
 }
 
 // ---- Impl: reads ----
 
-absl::StatusOr<ReadInfo> Log::Impl::read(int64_t offset, int64_t max_bytes,
-                                         bool min_one_batch) const {
-  std::vector<std::pair<std::shared_ptr<Segment>, int64_t>> candidates;
+absl::StatusOr<ReadInfo> Log::Impl::read(int64_t offset, int64_t max_bytes, bool min_one_batch,
+                                         bool read_committed) const {
+  struct Candidate {
+    std::shared_ptr<Segment> seg;
+    int64_t size;         // bytes readable, snapshotted under the lock
+    int64_t next_offset;  // the offset just past them
+  };
+  std::vector<Candidate> candidates;
+  std::vector<std::shared_ptr<Segment>> txn_segments;  // read_committed: the holder onwards
   ReadInfo info;
+  int64_t limit;
   {
     absl::ReaderMutexLock l(&mu_);
     if (closed_) return absl::UnavailableError(dir_.string() + " is closed");
     info.high_watermark = log_end_offset_.load();
     info.log_start_offset = log_start_offset_.load();
+    info.last_stable_offset =
+        producer_state_.first_unstable_offset().value_or(info.high_watermark);
     if (offset < info.log_start_offset || offset > info.high_watermark) {
       return absl::OutOfRangeError(absl::StrCat("offset ", offset, " is outside [",
                                                 info.log_start_offset, ", ", info.high_watermark,
                                                 "]"));
     }
-    if (offset == info.high_watermark) return info;
+    limit = read_committed ? info.last_stable_offset : info.high_watermark;
+    if (offset >= limit) return info;
     auto it = segments_.upper_bound(offset);
     if (it != segments_.begin()) --it;
-    for (; it != segments_.end() && candidates.size() < kReadSegmentsAhead; ++it) {
-      candidates.emplace_back(it->second, it->second->size());
+    for (auto c = it; c != segments_.end() && candidates.size() < kReadSegmentsAhead; ++c) {
+      candidates.push_back({c->second, c->second->size(), c->second->next_offset()});
+    }
+    if (read_committed) {
+      for (; it != segments_.end(); ++it) txn_segments.push_back(it->second);
     }
   }
-  for (const auto& [seg, end] : candidates) {
-    auto slice = seg->read(offset, max_bytes, min_one_batch, end);
+  int64_t upper_bound = -1;  // one past the last offset returned
+  for (const Candidate& c : candidates) {
+    int64_t end = c.size;
+    int64_t end_offset = c.next_offset;
+    if (limit < c.next_offset) {
+      // The LSO is a batch boundary: the batch starting there bounds the read.
+      auto at = c.seg->translate(limit, end);
+      if (!at.ok()) return at.status();
+      if (*at) end = **at;
+      end_offset = limit;
+    }
+    auto slice = c.seg->read(offset, max_bytes, min_one_batch, end);
     if (!slice.ok()) return slice.status();
     if (slice->size > 0) {
+      if (read_committed) {
+        const int64_t stop = slice->position + slice->size;
+        upper_bound = end_offset;
+        if (stop < end) {
+          BatchScanner scanner(*c.seg->log_file(), stop, end);
+          protocol::RecordBatchHeader h;
+          auto r = scanner.next(&h);
+          if (!r.ok()) return r.status();
+          if (*r == BatchScanner::Result::kBatch) upper_bound = h.base_offset;
+        }
+      }
       info.bytes = slice->size;
       info.slices.push_back(std::move(*slice));
       break;
+    }
+  }
+  if (upper_bound > offset) {
+    // Kafka's collectAbortedTransactions: segment by segment until an entry's LSO shows that
+    // later segments cannot hold a transaction overlapping the range.
+    std::vector<AbortedTxnEntry> entries;
+    for (const auto& seg : txn_segments) {
+      if (seg->txn_index().collect(offset, upper_bound, &entries)) break;
+    }
+    for (const AbortedTxnEntry& e : entries) {
+      info.aborted.push_back(AbortedTxn{e.producer_id, e.first_offset});
     }
   }
   return info;
@@ -309,7 +461,7 @@ absl::Status Log::Impl::flush() {
   absl::Status result = absl::OkStatus();
   for (const auto& seg : segs) {
     absl::Status s = seg->flush();
-    if (s.ok() && seg != act) s = seg->flush_indexes();
+    if (s.ok()) s = seg != act ? seg->flush_indexes() : seg->txn_index().flush();
     if (!s.ok() && result.ok()) result = s;
   }
   if (result.ok() && sync_directory) result = sync_dir(dir_);
@@ -367,6 +519,13 @@ absl::StatusOr<int> Log::Impl::apply_retention() {
     }
     int64_t first = segments_.begin()->second->base_offset();
     if (first > log_start_offset_.load()) log_start_offset_.store(first);
+    if (!doomed.empty()) {
+      // Snapshots go with their segments; the newest ones always stay.
+      std::vector<int64_t> snaps = list_producer_snapshots(dir_);
+      for (size_t i = 0; i + kSnapshotsKept < snaps.size() && snaps[i] < first; ++i) {
+        delete_producer_snapshot(dir_, snaps[i]);
+      }
+    }
   }
   // Unlinked outside the lock; in-flight fetches keep their descriptors (FileSlice keep_alive).
   for (const auto& seg : doomed) {
@@ -385,6 +544,9 @@ absl::Status Log::Impl::close() {
   absl::Status s = flush();
   absl::MutexLock l(&mu_);
   closed_ = true;
+  // The next open loads this and scans nothing.
+  absl::Status snap = take_snapshot(log_end_offset_.load());
+  if (s.ok()) s = snap;
   // The indexes are trusted on the next (clean) open, so they must reach the disk first.
   std::shared_ptr<Segment> act = active();
   absl::Status t = act->on_roll();
@@ -420,14 +582,24 @@ absl::StatusOr<std::shared_ptr<Log>> Log::open(const std::filesystem::path& dir,
   return std::shared_ptr<Log>(new Log(std::move(impl)));
 }
 
-absl::StatusOr<AppendInfo> Log::append(std::string& batches) {
-  return impl_->append(batches);
+absl::StatusOr<AppendInfo> Log::append(std::string& batches, AppendOrigin origin) {
+  return impl_->append(batches, origin);
+}
+absl::StatusOr<AppendInfo> Log::append_control(int64_t producer_id, int16_t producer_epoch,
+                                               bool commit, int32_t coordinator_epoch) {
+  std::string marker = protocol::make_control_batch(producer_id, producer_epoch, commit,
+                                                    coordinator_epoch, impl_->clock_->now_ms());
+  return impl_->append(marker, AppendOrigin::kCoordinator);
 }
 absl::StatusOr<AppendInfo> Log::append_with_offsets(std::string_view batches) {
   return impl_->append_with_offsets(batches);
 }
 absl::StatusOr<ReadInfo> Log::read(int64_t offset, int64_t max_bytes, bool min_one_batch) const {
-  return impl_->read(offset, max_bytes, min_one_batch);
+  return impl_->read(offset, max_bytes, min_one_batch, /*read_committed=*/false);
+}
+absl::StatusOr<ReadInfo> Log::read(int64_t offset, int64_t max_bytes, bool min_one_batch,
+                                   bool read_committed) const {
+  return impl_->read(offset, max_bytes, min_one_batch, read_committed);
 }
 std::pair<int64_t, int64_t> Log::offset_for_timestamp(int64_t ts) const {
   return impl_->offset_for_timestamp(ts);
@@ -441,6 +613,26 @@ int64_t Log::log_start_offset() const {
 int64_t Log::log_end_offset() const {
   return impl_->log_end_offset_.load();
 }
+int64_t Log::last_stable_offset() const {
+  return impl_->last_stable_offset_.load(std::memory_order_acquire);
+}
+
+std::vector<ProducerInfo> Log::producers() const {
+  absl::ReaderMutexLock l(&impl_->mu_);
+  std::vector<ProducerInfo> out;
+  for (const auto& [id, e] : impl_->producer_state_.producers()) {
+    out.push_back(ProducerInfo{id, e.epoch, e.last_seq(), e.last_timestamp, e.coordinator_epoch,
+                               e.current_txn_first_offset.value_or(-1)});
+  }
+  return out;
+}
+
+int Log::expire_producers() {
+  absl::MutexLock l(&impl_->mu_);
+  return impl_->producer_state_.remove_expired(impl_->clock_->now_ms(),
+                                               impl_->config_.producer_id_expiration_ms);
+}
+
 int64_t Log::flushed_offset() const {
   return impl_->flushed_offset_.load();
 }
@@ -494,6 +686,9 @@ void Log::update_config(const LogConfig& config) {
 
 int64_t Log::recovered_batches() const {
   return impl_->recovered_batches_;
+}
+int64_t Log::producer_scanned_batches() const {
+  return impl_->producer_scanned_batches_;
 }
 int64_t Log::flush_count() const {
   return impl_->flush_count_.load();

@@ -1,5 +1,7 @@
 // One partition's log: a directory `<topic>-<partition>` holding segments named by their
-// 20-digit base offset (.log, .index, .timeindex), in Kafka's on-disk layout.
+// 20-digit base offset (.log, .index, .timeindex, .txnindex) and producer state snapshots
+// (.snapshot), in Kafka's on-disk layout. It also keeps the partition's producer state
+// (idempotence, transactions and the last stable offset).
 // Owned by the LogManager; shared with request handlers through std::shared_ptr.
 // Thread-safety: every public method may be called from any thread; appends are serialized by
 // an internal mutex, reads take it only to find segment positions and read file bytes outside it.
@@ -19,6 +21,7 @@
 #include "storage/clock.h"
 #include "storage/compaction.h"
 #include "storage/log_config.h"
+#include "storage/producer_state.h"
 
 namespace gregor::storage {
 
@@ -29,6 +32,26 @@ struct AppendInfo {
   int64_t log_start_offset = 0;
   int32_t batch_count = 0;
   int64_t max_timestamp = -1;
+  // A retried idempotent batch already in the log: nothing was written and the offsets (and
+  // max_timestamp) are the original batch's.
+  bool duplicate = false;
+};
+
+// An aborted transaction a read_committed reader must drop (FetchResponse AbortedTransaction).
+struct AbortedTxn {
+  int64_t producer_id = -1;
+  int64_t first_offset = -1;
+  bool operator==(const AbortedTxn&) const = default;
+};
+
+// DescribeProducers' view of one producer.
+struct ProducerInfo {
+  int64_t producer_id = -1;
+  int16_t epoch = -1;
+  int32_t last_sequence = -1;
+  int64_t last_timestamp = -1;
+  int32_t coordinator_epoch = -1;
+  int64_t current_txn_start_offset = -1;  // -1: no ongoing transaction
 };
 
 struct ReadInfo {
@@ -37,6 +60,9 @@ struct ReadInfo {
   int64_t bytes = 0;
   int64_t high_watermark = 0;  // the log end offset; replication's high watermark replaces it
   int64_t log_start_offset = 0;
+  int64_t last_stable_offset = 0;
+  // read_committed only: aborted transactions overlapping the returned range.
+  std::vector<AbortedTxn> aborted;
 };
 
 // How to open an existing log; the LogManager fills it from its checkpoint files.
@@ -54,6 +80,9 @@ class Log {
   // Opens (creating if needed) the partition directory. If `recover` is true every segment
   // after the recovery point is scanned: a torn or corrupt tail is truncated at the last valid
   // batch and missing or corrupt indexes are rebuilt; otherwise the indexes are trusted.
+  // Producer state comes from the newest valid snapshot at or below the log end (and below
+  // any recovered segment) plus a scan of the batch headers after it; recovered segments get
+  // their .txnindex rebuilt by that scan.
   static absl::StatusOr<std::shared_ptr<Log>> open(const std::filesystem::path& dir,
                                                    const LogConfig& config, const Clock* clock,
                                                    bool recover);
@@ -65,18 +94,38 @@ class Log {
   // Validates `batches` (one or more whole v2 batches as produced by a client), assigns
   // offsets in place, and writes them to the active segment (page cache). Errors:
   // DataLoss (CRC or framing: CORRUPT_MESSAGE), InvalidArgument (INVALID_RECORD),
-  // ResourceExhausted (MESSAGE_TOO_LARGE), Internal/Unavailable (KAFKA_STORAGE_ERROR).
-  absl::StatusOr<AppendInfo> append(std::string& batches);
+  // ResourceExhausted (MESSAGE_TOO_LARGE), Internal/Unavailable (KAFKA_STORAGE_ERROR), and
+  // FailedPrecondition carrying a Kafka code (storage/kafka_error.h) for producer state:
+  // INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE.
+  // A batch with a producer id must come alone (INVALID_RECORD otherwise); from clients it
+  // needs a base sequence >= 0 and may not be a control batch. A retry of one of the
+  // producer's last 5 batches writes nothing and returns the original offsets, duplicate set.
+  // kCoordinator appends skip the duplicate and sequence checks (base sequence -1).
+  absl::StatusOr<AppendInfo> append(std::string& batches,
+                                    AppendOrigin origin = AppendOrigin::kClient);
+
+  // Writes a COMMIT or ABORT marker for the producer at the log end, ending its transaction
+  // here (an ABORT is recorded in the active segment's .txnindex). Kafka-coded errors:
+  // INVALID_PRODUCER_EPOCH (epoch older than the producer's), TRANSACTION_COORDINATOR_FENCED
+  // (coordinator epoch older than the last marker's). A marker for a producer with no ongoing
+  // transaction here is written anyway and changes nothing else.
+  absl::StatusOr<AppendInfo> append_control(int64_t producer_id, int16_t producer_epoch,
+                                            bool commit, int32_t coordinator_epoch);
 
   // Appends batches that already carry their offsets (internal writers such as the metadata
   // log, or a follower); `batches` must start at log_end_offset() (a later first offset is
   // accepted, for sources with gaps). Offsets must strictly increase; CRCs are checked.
+  // Producer state follows the batches without checks (Kafka's REPLICATION origin).
   absl::StatusOr<AppendInfo> append_with_offsets(std::string_view batches);
 
   // Reads whole batches starting with the one holding `offset`, up to `max_bytes` (at least one
   // batch even if bigger, when `min_one_batch`). OutOfRange if offset is below the log start or
   // above the log end.
   absl::StatusOr<ReadInfo> read(int64_t offset, int64_t max_bytes, bool min_one_batch) const;
+  // The same; with read_committed nothing at or above the last stable offset is returned and
+  // `aborted` lists every aborted transaction overlapping [offset, end of the returned data).
+  absl::StatusOr<ReadInfo> read(int64_t offset, int64_t max_bytes, bool min_one_batch,
+                                bool read_committed) const;
 
   // ListOffsets by timestamp: first offset whose batch max timestamp >= ts, or -1 if none.
   // Returns {offset, timestamp}.
@@ -86,6 +135,13 @@ class Log {
 
   int64_t log_start_offset() const;
   int64_t log_end_offset() const;
+  // First offset of the oldest ongoing transaction, else the log end offset. Lock-free.
+  int64_t last_stable_offset() const;
+  // Every producer the partition knows (DescribeProducers), by producer id.
+  std::vector<ProducerInfo> producers() const;
+  // Forgets producers idle longer than producer_id_expiration_ms (by their last batch's
+  // timestamp) that have no ongoing transaction. Returns how many.
+  int expire_producers();
   // Offsets below this have been fdatasync'ed.
   int64_t flushed_offset() const;
   int64_t size_bytes() const;
@@ -94,10 +150,12 @@ class Log {
   // appends that completed before the call.
   absl::Status flush();
   // Rolls the active segment if segment.ms or segment.bytes say so; deletes segments past
-  // retention.ms / retention.bytes (never the active one) and advances the log start offset.
+  // retention.ms / retention.bytes (never the active one) and advances the log start offset,
+  // with the producer snapshots below the first segment (the newest 2 always stay).
   // Returns the number of segments deleted.
   absl::StatusOr<int> apply_retention();
-  // Flushes, trims indexes to their used size and closes files.
+  // Flushes, trims indexes to their used size, writes a producer snapshot at the log end
+  // (so that the next open scans nothing) and closes files.
   absl::Status close();
   // Closes and removes the whole directory.
   absl::Status remove();
@@ -120,6 +178,8 @@ class Log {
 
   // Introspection for tests and metrics.
   int64_t recovered_batches() const;  // batches scanned by recovery when the log was opened
+  // Batches the producer state rebuild scanned when the log was opened (0 after a clean close).
+  int64_t producer_scanned_batches() const;
   int64_t flush_count() const;        // flush() calls that issued fdatasync
   std::vector<int64_t> segment_base_offsets() const;
 

@@ -19,6 +19,8 @@ struct LogConfig {
   int32_t max_message_bytes = 1048588;                                    // max.message.bytes
   bool log_append_time = false;          // message.timestamp.type=LogAppendTime
   int64_t file_delete_delay_ms = 60000;  // file.delete.delay.ms
+  // Broker-wide producer.id.expiration.ms: idle producers' state is dropped after this.
+  int64_t producer_id_expiration_ms = 86400000;
 
   // Log compaction (storage/log_cleaner.h). cleanup.policy=compact sets `compact`;
   // compact,delete also keeps retention_ms/retention_bytes in force.

@@ -7,11 +7,14 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 
 namespace gregor::storage {
@@ -24,9 +27,10 @@ class Log::Impl {
   // Opening (log_open.cc).
   absl::Status load(const LogOpenOptions& options);
 
-  absl::StatusOr<AppendInfo> append(std::string& batches);
+  absl::StatusOr<AppendInfo> append(std::string& batches, AppendOrigin origin);
   absl::StatusOr<AppendInfo> append_with_offsets(std::string_view batches);
-  absl::StatusOr<ReadInfo> read(int64_t offset, int64_t max_bytes, bool min_one_batch) const;
+  absl::StatusOr<ReadInfo> read(int64_t offset, int64_t max_bytes, bool min_one_batch,
+                                bool read_committed) const;
   std::pair<int64_t, int64_t> offset_for_timestamp(int64_t ts) const;
   std::pair<int64_t, int64_t> max_timestamp_offset() const;
   absl::Status flush();
@@ -47,7 +51,10 @@ class Log::Impl {
   std::atomic<int64_t> flushed_offset_{0};
   std::atomic<int64_t> size_bytes_{0};
   std::atomic<int64_t> flush_count_{0};
+  // Published under mu_ after the producer state and log end it derives from.
+  std::atomic<int64_t> last_stable_offset_{0};
   int64_t recovered_batches_ = 0;  // written once by load()
+  int64_t producer_scanned_batches_ = 0;  // batches the producer state scan read at load()
 
   // Guards the segment map, the config and the append/roll state.
   mutable absl::Mutex mu_;
@@ -59,6 +66,8 @@ class Log::Impl {
   int64_t last_flush_ms_ ABSL_GUARDED_BY(mu_) = 0;
   bool dir_dirty_ ABSL_GUARDED_BY(mu_) = false;  // files created since the last dir fsync
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  ProducerStateManager producer_state_ ABSL_GUARDED_BY(mu_);
+  int64_t last_snapshot_offset_ ABSL_GUARDED_BY(mu_) = -1;
 
   // Serializes flush() so that flushed_offset_ only grows and fsyncs do not pile up.
   absl::Mutex flush_mu_;
@@ -72,9 +81,25 @@ class Log::Impl {
   struct Parsed {
     std::vector<BatchInfo> infos;
     int64_t records = 0;
+    // The batch with a producer id (it comes alone), offsets not yet assigned.
+    std::optional<ProducerBatchFacts> producer_batch;
   };
-  // Splits and checks client batches (framing, size limit, validate_batch).
-  absl::StatusOr<Parsed> parse_client_batches(std::string_view batches) const;
+  // Splits and checks client batches (framing, size limit, validate_batch, origin rules).
+  absl::StatusOr<Parsed> parse_client_batches(std::string_view batches,
+                                              AppendOrigin origin) const;
+  // Applies a checked producer update after its batch was written: ends or starts the
+  // transaction, records an abort in the active segment's .txnindex, publishes the LSO.
+  absl::Status apply_producer_update(ProducerUpdate update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Producer state changes by one written batch (replication, recovery scan): returns the
+  // completed transaction, if any, after recording an abort in `txn_index` when given.
+  absl::Status replay_batch(const ProducerBatchFacts& b, TxnIndex* txn_index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void publish_last_stable_offset() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes `<offset>.snapshot` of the current producer state unless it is already there.
+  absl::Status take_snapshot(int64_t offset) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Opening: snapshot + scan; `rebuild` are the bases of segments whose .txnindex is rebuilt.
+  absl::Status load_producer_state(const std::set<int64_t>& rebuild, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::shared_ptr<Segment> active() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Rolls first if the append of `bytes` up to `last_offset` would not fit the active segment.
   absl::Status maybe_roll(int64_t bytes, int64_t first_offset, int64_t last_offset, int64_t now)

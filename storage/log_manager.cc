@@ -241,6 +241,9 @@ int LogManager::run_retention() {
   }
   int deleted = 0;
   for (const auto& log : logs) {
+    // producer.id.expiration.ms is checked on the retention pass, as Kafka's
+    // producer.id.expiration.check.interval.ms defaults to a similar period.
+    log->expire_producers();
     auto n = log->apply_retention();
     if (n.ok()) {
       deleted += *n;

@@ -1,11 +1,15 @@
 // Opening a partition directory: finding segments, cleaning leftovers, trusting or recovering
-// each segment (Kafka's LogLoader), and setting the log's start, end and flushed offsets.
+// each segment (Kafka's LogLoader), setting the log's start, end and flushed offsets, and
+// rebuilding producer state from a snapshot and the batches after it.
 #include <charconv>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "storage/batch_scanner.h"
+#include "protocol/control_batch.h"
 #include "storage/log_impl.h"
+#include "storage/producer_snapshot.h"
 
 namespace gregor::storage {
 
@@ -57,7 +61,9 @@ absl::Status Log::Impl::load(const LogOpenOptions& options) {
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
     const std::filesystem::path& p = entry.path();
     std::optional<int64_t> base = parse_stem(p.stem().string());
-    if (base && (p.extension() == ".index" || p.extension() == ".timeindex") &&
+    if (base &&
+        (p.extension() == ".index" || p.extension() == ".timeindex" ||
+         p.extension() == ".txnindex") &&
         !bases.contains(*base)) {
       orphans.push_back(p);
     }
@@ -71,6 +77,7 @@ absl::Status Log::Impl::load(const LogOpenOptions& options) {
   const int64_t now = clock_->now_ms();
   if (bases.empty()) bases.insert(std::max<int64_t>(0, options.log_start_offset));
   std::vector<int64_t> order(bases.begin(), bases.end());
+  std::set<int64_t> rebuild_txn;  // segments whose .txnindex the producer scan rebuilds
   for (size_t i = 0; i < order.size(); ++i) {
     auto seg =
         Segment::open(dir_, order[i], config_.segment_index_bytes, config_.index_interval_bytes);
@@ -103,6 +110,7 @@ absl::Status Log::Impl::load(const LogOpenOptions& options) {
                      (*seg)->size(), (*seg)->next_offset());
       }
     }
+    if (scan || (*seg)->txn_index_lost()) rebuild_txn.insert(order[i]);
     if (!segments_.empty()) {
       GREGOR_INVARIANT(segments_.rbegin()->second->next_offset() <= order[i] ||
                        segments_.rbegin()->second->empty());
@@ -129,6 +137,87 @@ absl::Status Log::Impl::load(const LogOpenOptions& options) {
   log_start_offset_.store(std::min(start, act->next_offset()));
   flushed_offset_.store(act->next_offset());
   last_flush_ms_ = now;
+  return load_producer_state(rebuild_txn, now);
+}
+
+absl::Status Log::Impl::load_producer_state(const std::set<int64_t>& rebuild, int64_t now) {
+  const int64_t end = log_end_offset_.load();
+  std::vector<int64_t> snaps = list_producer_snapshots(dir_);
+  // State above the log end describes batches a truncating recovery removed.
+  while (!snaps.empty() && snaps.back() > end) {
+    spdlog::info("{}: deleting producer snapshot {} above the log end {}", dir_.string(),
+                 snaps.back(), end);
+    delete_producer_snapshot(dir_, snaps.back());
+    snaps.pop_back();
+  }
+  // A segment whose .txnindex is rebuilt must be scanned whole, from a snapshot at or below it.
+  const int64_t limit = rebuild.empty() ? end : std::min(end, *rebuild.begin());
+  for (int64_t base : rebuild) {
+    absl::Status s = segments_.at(base)->txn_index().reset();
+    if (!s.ok()) return s;
+  }
+  producer_state_.clear();
+  int64_t from = segments_.begin()->first;
+  for (auto it = snaps.rbegin(); it != snaps.rend(); ++it) {
+    if (*it > limit) continue;
+    auto entries = read_producer_snapshot(dir_, *it);
+    if (absl::IsDataLoss(entries.status())) {
+      spdlog::warn("{}: {}; deleting it", dir_.string(), entries.status().ToString());
+      delete_producer_snapshot(dir_, *it);
+      continue;
+    }
+    if (!entries.ok()) return entries.status();
+    producer_state_.load_snapshot(*entries, now, config_.producer_id_expiration_ms);
+    from = *it;
+    last_snapshot_offset_ = *it;
+    break;
+  }
+  // Kafka's loadProducersFromRecords: batch headers, plus the record of each control batch.
+  int64_t scanned = 0;
+  std::string batch;
+  for (const auto& [base, seg] : segments_) {
+    if (seg->next_offset() <= from) continue;
+    int64_t position = 0;
+    if (from > base) {
+      auto at = seg->translate(from, seg->size());
+      if (!at.ok()) return at.status();
+      if (!*at) continue;
+      position = **at;
+    }
+    TxnIndex* txn_index = rebuild.contains(base) ? &seg->txn_index() : nullptr;
+    BatchScanner scanner(*seg->log_file(), position, seg->size());
+    for (;;) {
+      protocol::RecordBatchHeader h;
+      auto r = scanner.next(&h);
+      if (!r.ok()) return r.status();
+      if (*r == BatchScanner::Result::kEnd) break;
+      if (*r == BatchScanner::Result::kBad) {
+        spdlog::warn("{}: producer state scan stopped at a bad batch in segment {}",
+                     dir_.string(), base);
+        break;
+      }
+      if (h.producer_id >= 0) {
+        ProducerBatchFacts f = ProducerBatchFacts::from_header(h);
+        if (h.is_control()) {
+          batch.resize(h.total_size());
+          absl::Status s = seg->log_file()->pread_exact(batch.data(), batch.size(),
+                                                         scanner.position());
+          if (!s.ok()) return s;
+          f.marker = protocol::parse_control_batch(batch);
+        }
+        absl::Status s = replay_batch(f, txn_index);
+        if (!s.ok()) return s;
+      }
+      ++scanned;
+      scanner.advance(h);
+    }
+  }
+  producer_scanned_batches_ = scanned;
+  if (scanned > 0) {
+    spdlog::info("{}: producer state rebuilt from offset {} ({} batches scanned, {} producers)",
+                 dir_.string(), from, scanned, producer_state_.producers().size());
+  }
+  publish_last_stable_offset();
   return absl::OkStatus();
 }
 

@@ -42,6 +42,15 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::open(const std::filesystem::pa
   auto ti = TimeIndex::open(named(".timeindex"), base_offset, index_max_bytes);
   if (!ti.ok()) return ti.status();
   seg->time_index_ = std::move(*ti);
+  auto txn = TxnIndex::open(named(".txnindex"));
+  if (txn.ok()) {
+    seg->txn_index_ = std::move(*txn);
+  } else if (absl::IsDataLoss(txn.status())) {
+    seg->txn_index_ = TxnIndex::empty(named(".txnindex"));
+    seg->txn_index_lost_ = true;
+  } else {
+    return txn.status();
+  }
   auto size = seg->log_->size();
   if (!size.ok()) return size.status();
   seg->size_.store(*size);
@@ -261,6 +270,7 @@ absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> Segment::find_offset_
 absl::Status Segment::flush_indexes() {
   absl::Status s = offset_index_->file().sync();
   if (s.ok()) s = time_index_->file().sync();
+  if (s.ok()) s = txn_index_->flush();
   return s;
 }
 
@@ -288,6 +298,8 @@ absl::Status Segment::delete_files() {
   absl::Status s = offset_index_->file().unlink();
   if (result.ok()) result = s;
   s = time_index_->file().unlink();
+  if (result.ok()) result = s;
+  s = txn_index_->unlink();
   if (result.ok()) result = s;
   return result;
 }

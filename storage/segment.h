@@ -19,6 +19,7 @@
 #include "storage/file.h"
 #include "storage/offset_index.h"
 #include "storage/time_index.h"
+#include "storage/txn_index.h"
 
 namespace gregor::storage {
 
@@ -41,7 +42,8 @@ std::string segment_file_stem(int64_t base_offset);
 // a size snapshot taken under that mutex.
 class Segment {
  public:
-  // Opens the three files in `dir`, creating them when missing. Does not scan the log: call
+  // Opens the three files in `dir`, creating them when missing, and loads the `.txnindex` if
+  // there is one (a corrupt one is dropped and txn_index_lost() says so: the log rebuilds it). Does not scan the log: call
   // recover() or load() next. `suffix` is appended to every file name (".cleaned", ".swap":
   // segments the log cleaner is writing or swapping in).
   static absl::StatusOr<std::shared_ptr<Segment>> open(const std::filesystem::path& dir,
@@ -94,10 +96,13 @@ class Segment {
   absl::Status on_roll();
   // Gives the active segment room to append index entries.
   absl::Status preallocate_indexes();
-  // Unlinks the three files; open descriptors (fetches in flight) keep working.
+  // Unlinks the files (the .txnindex too); open descriptors (fetches in flight) keep working.
   absl::Status delete_files();
 
   std::shared_ptr<File> log_file() const { return log_; }
+  // Aborted transactions whose markers are in this segment (Kafka's TransactionIndex).
+  TxnIndex& txn_index() const { return *txn_index_; }
+  bool txn_index_lost() const { return txn_index_lost_; }
 
  private:
   Segment(std::filesystem::path log_path, int64_t base, int32_t interval)
@@ -111,6 +116,8 @@ class Segment {
   std::shared_ptr<File> log_;
   std::unique_ptr<OffsetIndex> offset_index_;
   std::unique_ptr<TimeIndex> time_index_;
+  std::unique_ptr<TxnIndex> txn_index_;
+  bool txn_index_lost_ = false;
   std::atomic<int64_t> size_{0};
   std::atomic<int64_t> next_offset_{0};
   std::atomic<int64_t> max_timestamp_{-1};
