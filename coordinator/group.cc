@@ -271,4 +271,38 @@ std::vector<JoinGroupMember> Group::current_member_metadata() const {
   return out;
 }
 
+bool Group::has_pending_txn_offset(const TopicPartition& tp) const {
+  for (const auto& [pid, offsets] : pending_txn_offsets) {
+    if (offsets.count(tp)) return true;
+  }
+  return false;
+}
+
+bool Group::complete_txn(int64_t producer_id, bool commit) {
+  auto it = pending_txn_offsets.find(producer_id);
+  if (it == pending_txn_offsets.end()) return false;
+  if (commit) {
+    for (auto& [tp, p] : it->second) {
+      // Kafka fails here (IllegalStateException): a marker cannot come before the producer had
+      // its TxnOffsetCommit answer. Dropping the in-flight offset keeps the group consistent.
+      if (!p.appended) continue;
+      auto cur = offsets.find(tp);
+      if (cur == offsets.end() || cur->second.log_seq < p.offset.log_seq) {
+        offsets[tp] = std::move(p.offset);
+      }
+    }
+  }
+  pending_txn_offsets.erase(it);
+  return true;
+}
+
+bool Group::remove_offsets(const TopicPartition& tp) {
+  bool removed = offsets.erase(tp) > 0;
+  for (auto it = pending_txn_offsets.begin(); it != pending_txn_offsets.end();) {
+    removed |= it->second.erase(tp) > 0;
+    it = it->second.empty() ? pending_txn_offsets.erase(it) : std::next(it);
+  }
+  return removed;
+}
+
 }  // namespace gregor::coordinator

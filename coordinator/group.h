@@ -49,6 +49,16 @@ struct CommittedOffset {
   std::string metadata;
   int64_t commit_timestamp_ms = 0;
   std::optional<int64_t> expire_timestamp_ms;  // from OffsetCommit v2-4 retention_time_ms
+  // Position of its record in __consumer_offsets as the coordinator numbers appends and loaded
+  // records (GroupCoordinator::next_log_seq_): an offset replaces a committed one only if newer,
+  // as Kafka compares the records' batch offsets.
+  int64_t log_seq = -1;
+};
+
+// A transactional offset (TxnOffsetCommit) waiting for its transaction's commit or abort.
+struct PendingTxnOffset {
+  CommittedOffset offset;
+  bool appended = false;  // false while its append is in flight
 };
 
 class Group {
@@ -128,6 +138,20 @@ class Group {
   // unknown (every topic then counts as subscribed).
   std::optional<std::set<std::string>> subscribed_topics;
   std::map<TopicPartition, CommittedOffset> offsets;
+  // Transactional offsets by producer id, invisible to OffsetFetch until their transaction
+  // commits (Kafka's pendingTransactionalOffsetCommits).
+  std::map<int64_t, std::map<TopicPartition, PendingTxnOffset>> pending_txn_offsets;
+
+  // Offsets, committed or pending: a group with any is not removed as unused.
+  bool has_offsets() const { return !offsets.empty() || !pending_txn_offsets.empty(); }
+  bool has_pending_txn_offset(const TopicPartition& tp) const;
+  // The transaction of `producer_id` ended: on commit its appended pending offsets become
+  // committed where newer (log_seq) than the committed one; on abort they are dropped. Offsets
+  // still being appended are dropped either way. False if the producer had none.
+  bool complete_txn(int64_t producer_id, bool commit);
+  // Drops the committed and every pending offset of `tp` (OffsetDelete, retention, deletion,
+  // Kafka's removeOffsets). True if anything was removed.
+  bool remove_offsets(const TopicPartition& tp);
 
   // Timers, in ms of the coordinator's clock; -1 = not armed.
   int64_t join_deadline_ms = -1;  // PreparingRebalance: complete the join

@@ -29,7 +29,7 @@ std::shared_ptr<Group> GroupCoordinator::find(const std::string& group_id) const
 void GroupCoordinator::maybe_erase_unused(const std::shared_ptr<Group>& g) {
   // A group that was created by a request that failed and never persisted anything.
   if (g->is(GroupState::kEmpty) && g->empty() && g->pending_members().empty() &&
-      g->offsets.empty() && g->generation_id == 0 && find(g->id()) == g) {
+      !g->has_offsets() && g->generation_id == 0 && find(g->id()) == g) {
     groups_.erase(g->id());
   }
 }
@@ -46,6 +46,25 @@ void GroupCoordinator::append(const std::string& group_id, std::vector<GroupReco
       }
       later.run();
     });
+  });
+}
+
+void GroupCoordinator::append_transactional(const std::string& group_id,
+                                            std::vector<GroupRecord> records, int64_t producer_id,
+                                            int16_t producer_epoch, LockedDone done,
+                                            Deferred& out) {
+  const int32_t partition = partition_for(group_id);
+  out.add([this, partition, records = std::move(records), producer_id, producer_epoch,
+           done = std::move(done)]() mutable {
+    log_->append_transactional(partition, std::move(records), producer_id, producer_epoch,
+                               [this, done = std::move(done)](absl::Status st) {
+                                 Deferred later;
+                                 {
+                                   std::lock_guard<std::mutex> lock(mu_);
+                                   done(std::move(st), later);
+                                 }
+                                 later.run();
+                               });
   });
 }
 
@@ -77,12 +96,39 @@ void GroupCoordinator::store_group(const Group& g,
   append(g.id(), std::move(records), std::move(done), out);
 }
 
-absl::Status GroupCoordinator::load(int32_t offsets_partition, std::string_view key_bytes,
+absl::Status GroupCoordinator::load(int32_t offsets_partition, std::string_view key,
                                     std::optional<std::string_view> value) {
+  return load_record(offsets_partition, std::nullopt, key, value);
+}
+
+absl::Status GroupCoordinator::load_transactional(int32_t offsets_partition, int64_t producer_id,
+                                                  std::string_view key,
+                                                  std::optional<std::string_view> value) {
+  return load_record(offsets_partition, producer_id, key, value);
+}
+
+void GroupCoordinator::load_control(int32_t offsets_partition, int64_t producer_id, bool commit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> bare;
+  for (const auto& [id, g] : groups_) {
+    if (partition_for(id) != offsets_partition || !g->complete_txn(producer_id, commit)) continue;
+    if (g->empty() && g->generation_id == 0 && !g->protocol_type && !g->has_offsets()) {
+      bare.push_back(id);
+    }
+  }
+  for (const std::string& id : bare) groups_.erase(id);
+}
+
+absl::Status GroupCoordinator::load_record(int32_t offsets_partition,
+                                           std::optional<int64_t> producer_id,
+                                           std::string_view key_bytes,
+                                           std::optional<std::string_view> value) {
   absl::StatusOr<RecordKey> key = decode_key(key_bytes);
   if (!key.ok()) return key.status();
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = clock_->now_ms();
+  // Records are loaded in log order, after which appends continue the numbering.
+  const int64_t log_seq = next_log_seq_++;
   auto get_or_create = [&](const std::string& id) {
     std::shared_ptr<Group> g = find(id);
     if (!g) {
@@ -93,7 +139,7 @@ absl::Status GroupCoordinator::load(int32_t offsets_partition, std::string_view 
     return g;
   };
   auto is_bare = [](const Group& g) {
-    return g.empty() && g.generation_id == 0 && !g.protocol_type && g.offsets.empty();
+    return g.empty() && g.generation_id == 0 && !g.protocol_type && !g.has_offsets();
   };
   if (const auto* ok = std::get_if<OffsetKey>(&*key)) {
     if (partition_for(ok->group) != offsets_partition) {
@@ -103,7 +149,17 @@ absl::Status GroupCoordinator::load(int32_t offsets_partition, std::string_view 
     const TopicPartition tp{ok->topic, ok->partition};
     if (!value) {
       if (std::shared_ptr<Group> g = find(ok->group)) {
-        g->offsets.erase(tp);
+        if (producer_id) {
+          auto it = g->pending_txn_offsets.find(*producer_id);
+          if (it != g->pending_txn_offsets.end()) {
+            it->second.erase(tp);
+            if (it->second.empty()) g->pending_txn_offsets.erase(it);
+          }
+        } else {
+          // As in memory: a plain tombstone (OffsetDelete, retention, group deletion) drops
+          // the pending offsets of that partition too.
+          g->remove_offsets(tp);
+        }
         if (is_bare(*g)) groups_.erase(ok->group);
       }
       return absl::OkStatus();
@@ -116,19 +172,26 @@ absl::Status GroupCoordinator::load(int32_t offsets_partition, std::string_view 
     c.metadata = std::move(v->metadata);
     c.commit_timestamp_ms = v->commit_timestamp;
     if (v->expire_timestamp >= 0) c.expire_timestamp_ms = v->expire_timestamp;
-    get_or_create(ok->group)->offsets[tp] = std::move(c);
+    c.log_seq = log_seq;
+    std::shared_ptr<Group> g = get_or_create(ok->group);
+    if (producer_id) {
+      g->pending_txn_offsets[*producer_id][tp] = PendingTxnOffset{std::move(c), true};
+    } else {
+      g->offsets[tp] = std::move(c);
+    }
     return absl::OkStatus();
   }
   const auto& gk = std::get<GroupKey>(*key);
   if (!value) {
     if (std::shared_ptr<Group> g = find(gk.group)) {
-      if (g->offsets.empty()) {
+      if (!g->has_offsets()) {
         groups_.erase(gk.group);
       } else {
         // The offsets outlive the metadata: keep them in a fresh Empty group.
         auto fresh = std::make_shared<Group>(gk.group, now);
         fresh->load_state(GroupState::kEmpty, std::nullopt);
         fresh->offsets = std::move(g->offsets);
+        fresh->pending_txn_offsets = std::move(g->pending_txn_offsets);
         groups_[gk.group] = fresh;
       }
     }
@@ -138,7 +201,10 @@ absl::Status GroupCoordinator::load(int32_t offsets_partition, std::string_view 
   if (!v.ok()) return v.status();
   std::shared_ptr<Group> old = find(gk.group);
   auto g = std::make_shared<Group>(gk.group, now);
-  if (old) g->offsets = std::move(old->offsets);
+  if (old) {
+    g->offsets = std::move(old->offsets);
+    g->pending_txn_offsets = std::move(old->pending_txn_offsets);
+  }
   g->generation_id = v->generation;
   g->protocol_name = v->protocol;
   for (auto& mm : v->members) {

@@ -55,10 +55,29 @@ class GroupCoordinator {
   // OffsetCommit v2-8. `done` runs after the offsets are durable in the GroupLog, with one
   // entry per requested partition in request order.
   void commit_offsets(OffsetCommitRequest request, OffsetCommitCallback done);
+  // TxnOffsetCommit: the offsets are appended as a transactional batch of `producer_id` and
+  // stay pending (invisible to OffsetFetch) until complete_txn() for that producer. `done` runs
+  // after the append is durable, one entry per requested partition in request order. An unknown
+  // group is created Empty. Errors: INVALID_GROUP_ID (empty id), COORDINATOR_NOT_AVAILABLE,
+  // and with member information (v3+) UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
+  // ILLEGAL_GENERATION; per partition OFFSET_METADATA_TOO_LARGE.
+  void commit_txn_offsets(TxnOffsetCommitRequest request, OffsetCommitCallback done);
+  // The transaction of `producer_id` ended (its marker is in `offsets_partition`): for every
+  // group of that partition, its pending offsets from that producer become committed (each
+  // only if its record is newer in the log than the committed offset of its partition) or,
+  // on abort, are dropped. A second call for the same outcome changes nothing.
+  void complete_txn(int32_t offsets_partition, int64_t producer_id, bool commit);
+
   // OffsetFetch; `topics` nullopt = every committed offset of the group. Unknown partitions
-  // answer offset -1.
+  // answer offset -1. With `require_stable` (v7+), a partition with a pending transactional
+  // offset answers UNSTABLE_OFFSET_COMMIT and offset -1.
   OffsetFetchResult fetch_offsets(const std::string& group_id,
-                                  const std::optional<std::vector<OffsetFetchTopic>>& topics);
+                                  const std::optional<std::vector<OffsetFetchTopic>>& topics,
+                                  bool require_stable);
+  OffsetFetchResult fetch_offsets(const std::string& group_id,
+                                  const std::optional<std::vector<OffsetFetchTopic>>& topics) {
+    return fetch_offsets(group_id, topics, false);
+  }
   // OffsetDelete v0: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, or per partition
   // GROUP_SUBSCRIBED_TO_TOPIC. `done` runs after the tombstones are written.
   void delete_offsets(const std::string& group_id, const std::vector<TopicPartition>& partitions,
@@ -82,6 +101,15 @@ class GroupCoordinator {
   // REQUIRES: the groups of `offsets_partition` are not being served yet (broker start-up).
   absl::Status load(int32_t offsets_partition, std::string_view key,
                     std::optional<std::string_view> value);
+  // Replays one record of a transactional batch of `producer_id`: an offset becomes pending
+  // for that producer (a tombstone removes its pending offset). Group records load as in load().
+  // Pending offsets without a marker stay pending after loading: the transaction coordinator
+  // sends the marker again after its own load. REQUIRES: as load().
+  absl::Status load_transactional(int32_t offsets_partition, int64_t producer_id,
+                                  std::string_view key, std::optional<std::string_view> value);
+  // Replays a commit or abort marker (control batch) of `producer_id`: as complete_txn().
+  // REQUIRES: as load().
+  void load_control(int32_t offsets_partition, int64_t producer_id, bool commit);
 
   // The __consumer_offsets partition that holds `group_id`.
   int32_t partition_for(const std::string& group_id) const;
@@ -137,6 +165,11 @@ class GroupCoordinator {
                    LockedDone done, Deferred& out);
   void append(const std::string& group_id, std::vector<GroupRecord> records, LockedDone done,
               Deferred& out);
+  void append_transactional(const std::string& group_id, std::vector<GroupRecord> records,
+                            int64_t producer_id, int16_t producer_epoch, LockedDone done,
+                            Deferred& out);
+  absl::Status load_record(int32_t offsets_partition, std::optional<int64_t> producer_id,
+                           std::string_view key, std::optional<std::string_view> value);
   std::shared_ptr<Group> find(const std::string& group_id) const;
   void expire_offsets(int64_t now, Deferred& out);
   void maybe_erase_unused(const std::shared_ptr<Group>& g);
@@ -148,6 +181,11 @@ class GroupCoordinator {
   mutable std::mutex mu_;  // guards everything below and every Group
   std::map<std::string, std::shared_ptr<Group>> groups_;
   int64_t next_offsets_check_ms_;
+  // Numbers offset records in the order they are appended (or loaded) to __consumer_offsets;
+  // CommittedOffset::log_seq. GroupLog::append reports no offset, so the order is the order in
+  // which appends are issued under mu_; two threads committing the same partition of the same
+  // group at once may see the log keep them the other way round, as the clients would anyway.
+  int64_t next_log_seq_ = 0;
   std::mt19937_64 rng_;
 };
 

@@ -27,6 +27,12 @@ class GroupLog {
   // inside append(); the coordinator never holds its mutex while calling append().
   virtual void append(int32_t offsets_partition, std::vector<GroupRecord> records,
                       std::function<void(absl::Status)> done) = 0;
+  // Same as append(), but the batch is transactional: it carries `producer_id` and
+  // `producer_epoch` (base sequence -1) and its records stay pending until the transaction
+  // coordinator writes the commit or abort marker to the same partition (TxnOffsetCommit).
+  virtual void append_transactional(int32_t offsets_partition, std::vector<GroupRecord> records,
+                                    int64_t producer_id, int16_t producer_epoch,
+                                    std::function<void(absl::Status)> done) = 0;
 };
 
 }  // namespace gregor::coordinator

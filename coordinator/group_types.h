@@ -128,6 +128,18 @@ struct OffsetCommitRequest {
 };
 using OffsetCommitCallback = std::function<void(std::vector<TopicPartitionError>)>;
 
+// TxnOffsetCommit: offsets a transactional producer commits for a group as part of its
+// transaction (send_offsets_to_transaction). v0-2 clients send no member information.
+struct TxnOffsetCommitRequest {
+  std::string group_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t generation_id = -1;  // -1 = none (v0-2)
+  std::string member_id;       // "" = none (v0-2)
+  std::optional<std::string> group_instance_id;
+  std::vector<OffsetCommitPartition> partitions;
+};
+
 struct OffsetFetchTopic {
   std::string topic;
   std::vector<int32_t> partitions;
@@ -139,6 +151,8 @@ struct FetchedOffset {
   int64_t offset = -1;
   int32_t leader_epoch = -1;
   std::string metadata;
+  // Per partition: UNSTABLE_OFFSET_COMMIT (offset -1) when require_stable and a transactional
+  // offset of this partition waits for its transaction's outcome.
   ErrorCode error = ErrorCode::kNone;
 };
 

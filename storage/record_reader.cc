@@ -1,4 +1,4 @@
-// for_each_record: read whole batches from the log and decode their records.
+// for_each_record(_in_batches): read whole batches from the log and decode their records.
 #include "storage/record_reader.h"
 
 #include <string>
@@ -14,6 +14,15 @@ constexpr int64_t kReadChunk = 8 << 20;
 
 absl::Status for_each_record(const Log& log, int64_t from_offset, size_t max_batch_bytes,
                              const std::function<absl::Status(const protocol::Record&)>& fn) {
+  return for_each_record_in_batches(
+      log, from_offset, max_batch_bytes,
+      [&fn](const protocol::RecordBatchHeader&, const protocol::Record& r) { return fn(r); });
+}
+
+absl::Status for_each_record_in_batches(
+    const Log& log, int64_t from_offset, size_t max_batch_bytes,
+    const std::function<absl::Status(const protocol::RecordBatchHeader&, const protocol::Record&)>&
+        fn) {
   int64_t offset = std::max(from_offset, log.log_start_offset());
   const int64_t end = log.log_end_offset();
   while (offset < end) {
@@ -32,7 +41,7 @@ absl::Status for_each_record(const Log& log, int64_t from_offset, size_t max_bat
       if (!records.ok()) return records.status();
       for (const protocol::Record& r : *records) {
         if (r.offset < offset) continue;  // the batch holding `offset` may start before it
-        if (absl::Status s = fn(r); !s.ok()) return s;
+        if (absl::Status s = fn(*h, r); !s.ok()) return s;
       }
       offset = h->last_offset() + 1;
       rest.remove_prefix(h->total_size());

@@ -18,4 +18,13 @@ namespace gregor::storage {
 absl::Status for_each_record(const Log& log, int64_t from_offset, size_t max_batch_bytes,
                              const std::function<absl::Status(const protocol::Record&)>& fn);
 
+// As for_each_record, but `fn` also gets the header of the record's batch (producer id and
+// epoch, transactional and control flags), for logs that hold transactional batches such as
+// __consumer_offsets. Control batches are delivered too: their one record has the key
+// int16 version, int16 type (0 = abort, 1 = commit).
+absl::Status for_each_record_in_batches(
+    const Log& log, int64_t from_offset, size_t max_batch_bytes,
+    const std::function<absl::Status(const protocol::RecordBatchHeader&, const protocol::Record&)>&
+        fn);
+
 }  // namespace gregor::storage

@@ -19,17 +19,35 @@ namespace gregor::coordinator::testing {
 
 // Records every append; completes at once unless `hold` is set (then complete_held() does).
 // The coordinator calls append() outside its own mutex, from any thread, so the fake locks.
+// Transactional appends keep their producer; write_marker() adds a commit/abort marker as the
+// transaction coordinator would, so that replay_into() sees what a real partition holds.
 class FakeGroupLog : public GroupLog {
  public:
   struct Append {
     int32_t partition;
     std::vector<GroupRecord> records;
+    std::optional<int64_t> producer_id;  // set for transactional batches and markers
+    int16_t producer_epoch = -1;
+    std::optional<bool> marker;  // a control batch: true = commit, false = abort
   };
   void append(int32_t partition, std::vector<GroupRecord> records,
               std::function<void(absl::Status)> done) override {
+    add({partition, std::move(records), std::nullopt, -1, std::nullopt}, std::move(done));
+  }
+  void append_transactional(int32_t partition, std::vector<GroupRecord> records,
+                            int64_t producer_id, int16_t producer_epoch,
+                            std::function<void(absl::Status)> done) override {
+    add({partition, std::move(records), producer_id, producer_epoch, std::nullopt},
+        std::move(done));
+  }
+  void write_marker(int32_t partition, int64_t producer_id, int16_t producer_epoch, bool commit) {
+    std::lock_guard lock(mu);
+    appends.push_back({partition, {}, producer_id, producer_epoch, commit});
+  }
+  void add(Append a, std::function<void(absl::Status)> done) {
     {
       std::lock_guard lock(mu);
-      appends.push_back({partition, records});
+      appends.push_back(std::move(a));
       if (hold) {
         held.push_back(std::move(done));
         return;
@@ -49,10 +67,18 @@ class FakeGroupLog : public GroupLog {
   // Replays everything appended into `c`, in order.
   void replay_into(GroupCoordinator& c) const {
     for (const auto& a : appends) {
+      if (a.marker) {
+        c.load_control(a.partition, *a.producer_id, *a.marker);
+        continue;
+      }
       for (const auto& r : a.records) {
         std::optional<std::string_view> v;
         if (r.value) v = *r.value;
-        ASSERT_TRUE(c.load(a.partition, r.key, v).ok());
+        if (a.producer_id) {
+          ASSERT_TRUE(c.load_transactional(a.partition, *a.producer_id, r.key, v).ok());
+        } else {
+          ASSERT_TRUE(c.load(a.partition, r.key, v).ok());
+        }
       }
     }
   }
