@@ -1,7 +1,8 @@
-// CLI11 setup for gregorctl: global options, the `topic` and `group` command groups and their
-// verbs, and the small value parsers they need (k=v, T:P,P, ISO 8601 times).
+// CLI11 setup for gregorctl: global options, the `topic`, `group` and `txn` command groups and
+// their verbs, and the small value parsers they need (k=v, T:P,P, ISO 8601 times).
 #include "tools/gregorctl/cli_args.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "CLI/CLI.hpp"
@@ -208,6 +209,42 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   reset->add_flag("--execute", cmd.execute, "commit the new offsets");
   reset->add_flag("--dry-run", dry_run, "only print the plan (the default)");
 
+  CLI::App* txn = app.add_subcommand(
+      "txn", "list and describe transactions, describe producers, abort hanging transactions");
+  txn->require_subcommand(1);
+  txn->fallthrough();
+  CLI::App* txn_list = txn->add_subcommand("list", "list transactions");
+  txn_list->add_option("--state", cmd.states, "only transactions in this state (repeatable)")
+      ->allow_extra_args(false);
+  txn_list->add_option("--producer-id", cmd.producer_ids, "only this producer (repeatable)")
+      ->allow_extra_args(false);
+  std::optional<int64_t> duration_ms;
+  txn_list->add_option("--duration-ms", duration_ms,
+                       "only transactions running longer than this (needs ListTransactions v1)");
+  CLI::App* txn_describe =
+      txn->add_subcommand("describe", "state, producer and partitions of transactional ids");
+  txn_describe->add_option("transactional_ids", cmd.transactional_ids, "transactional ids")
+      ->required();
+  CLI::App* txn_producers = txn->add_subcommand("producers", "producers with state on a partition");
+  CLI::App* txn_abort = txn->add_subcommand(
+      "abort", "abort a hanging transaction by writing an ABORT marker to one partition");
+  for (CLI::App* sub : {txn_producers, txn_abort}) {
+    sub->add_option("--topic", cmd.partition.topic, "topic name")->required();
+    sub->add_option("--partition", cmd.partition.partition, "partition number")
+        ->required()
+        ->check(CLI::NonNegativeNumber);
+  }
+  std::optional<int64_t> abort_producer_id;
+  std::optional<int16_t> abort_producer_epoch;
+  std::optional<int32_t> abort_coordinator_epoch;
+  txn_abort->add_option("--start-offset", cmd.start_offset,
+                        "first offset of the transaction in the partition");
+  txn_abort->add_option("--producer-id", abort_producer_id, "producer id (without --start-offset)");
+  txn_abort->add_option("--producer-epoch", abort_producer_epoch,
+                        "producer epoch (with --producer-id)");
+  txn_abort->add_option("--coordinator-epoch", abort_coordinator_epoch,
+                        "coordinator epoch (with --producer-id)");
+
   ParseOutcome outcome;
   std::ostringstream out;
   std::ostringstream err;
@@ -240,6 +277,38 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
     cmd.verb = Verb::kGroupDescribe;
   } else if (group_delete->parsed()) {
     cmd.verb = Verb::kGroupDelete;
+  } else if (txn_list->parsed()) {
+    cmd.verb = Verb::kTxnList;
+    cmd.duration_ms = duration_ms;
+  } else if (txn_describe->parsed()) {
+    cmd.verb = Verb::kTxnDescribe;
+  } else if (txn_producers->parsed()) {
+    cmd.verb = Verb::kTxnProducers;
+  } else if (txn_abort->parsed()) {
+    cmd.verb = Verb::kTxnAbort;
+    bool by_producer = abort_producer_id || abort_producer_epoch || abort_coordinator_epoch;
+    if (cmd.start_offset && by_producer) {
+      return usage_error(
+          "give either --start-offset or --producer-id, --producer-epoch and "
+          "--coordinator-epoch, not both");
+    }
+    if (!cmd.start_offset && !abort_producer_id) {
+      return usage_error(
+          "the transaction to abort must be identified either with --start-offset or with "
+          "--producer-id, --producer-epoch and --coordinator-epoch");
+    }
+    if (cmd.start_offset && *cmd.start_offset < 0) {
+      return usage_error("--start-offset must not be negative");
+    }
+    if (abort_producer_id) {
+      if (!abort_producer_epoch) return usage_error("missing --producer-epoch");
+      if (!abort_coordinator_epoch) return usage_error("missing --coordinator-epoch");
+      cmd.producer_id = *abort_producer_id;
+      cmd.producer_epoch = *abort_producer_epoch;
+      // A producer that never had a marker written shows coordinator epoch -1; 0 is at most
+      // any real coordinator epoch, so the marker is accepted (kafka-transactions.sh does so).
+      cmd.coordinator_epoch = std::max<int32_t>(*abort_coordinator_epoch, 0);
+    }
   } else {
     cmd.verb = Verb::kGroupOffsetsReset;
     int chosen = int{to_earliest} + int{to_latest} + int{to_offset.has_value()} +

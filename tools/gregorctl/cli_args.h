@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tools/gregorctl/group_model.h"
 #include "tools/gregorctl/output.h"
 
 namespace gregor::tools {
@@ -23,6 +24,10 @@ enum class Verb {
   kGroupDescribe,
   kGroupDelete,
   kGroupOffsetsReset,
+  kTxnList,
+  kTxnDescribe,
+  kTxnProducers,
+  kTxnAbort,
 };
 
 // `group offsets reset`: where to move the committed offsets (exactly one is chosen).
@@ -59,6 +64,18 @@ struct Command {
   bool all_topics = false;                   // reset: every partition the group has committed
   ResetSpec reset;
   bool execute = false;  // reset: commit the plan instead of only printing it
+
+  // txn verbs (states above is also `txn list --state`)
+  std::vector<int64_t> producer_ids;           // list: keep only these producers
+  std::optional<int64_t> duration_ms;          // list: only transactions running longer than this
+  std::vector<std::string> transactional_ids;  // describe: at least one
+  TopicPartition partition;                    // producers/abort: --topic and --partition
+  // abort: the transaction is named either by its first offset in the partition (the producer
+  // is found with DescribeProducers) or by producer id, epoch and coordinator epoch.
+  std::optional<int64_t> start_offset;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t coordinator_epoch = 0;
 };
 
 // Either a command to run, or what to print and the exit code (help: 0, usage errors: nonzero).

@@ -1,5 +1,5 @@
 // Runs gregorctl's topic verbs against a broker and decides what to print and the exit code;
-// hands the group verbs to group_commands.
+// hands the group verbs to group_commands and the txn verbs to txn_commands.
 #include "tools/gregorctl/commands.h"
 
 #include <chrono>
@@ -13,6 +13,7 @@
 #include "tools/gregorctl/output.h"
 #include "tools/gregorctl/topic_admin.h"
 #include "tools/gregorctl/topic_errors.h"
+#include "tools/gregorctl/txn_commands.h"
 
 namespace gregor::tools {
 
@@ -132,6 +133,16 @@ Report run_command(const Command& cmd) {
     case Verb::kGroupOffsetsReset: {
       BrokerConnections connections(*std::move(client), options);
       return run_group_command(cmd, connections);
+    }
+    case Verb::kTxnList:
+    case Verb::kTxnDescribe:
+    case Verb::kTxnProducers:
+    case Verb::kTxnAbort: {
+      BrokerConnections connections(*std::move(client), options);
+      int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+      return run_txn_command(cmd, connections, now_ms);
     }
     case Verb::kTopicCreate: {
       std::vector<NewTopic> topics;

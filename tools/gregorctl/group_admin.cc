@@ -57,13 +57,19 @@ absl::StatusOr<GroupList> list_groups(KafkaClient& client, const std::vector<std
   return out;
 }
 
-absl::StatusOr<Coordinator> find_group_coordinator(KafkaClient& client, const std::string& group) {
+absl::StatusOr<Coordinator> find_coordinator(KafkaClient& client, const std::string& key,
+                                             int8_t key_type) {
   absl::StatusOr<int16_t> version = client.pick_version<msg::FindCoordinatorRequest>();
   if (!version.ok()) return version.status();
+  if (key_type != 0 && *version < 1) {
+    return absl::FailedPreconditionError(absl::StrCat("the broker speaks FindCoordinator v",
+                                                      *version, " only; key type ", key_type,
+                                                      " needs v1"));
+  }
   msg::FindCoordinatorRequest request;
-  request.key = group;  // v0-3
-  request.key_type = 0;
-  request.coordinator_keys = {group};  // v4+
+  request.key = key;                 // v0-3
+  request.key_type = key_type;       // v1+; v0 knows only groups
+  request.coordinator_keys = {key};  // v4+
   auto response =
       client.call<msg::FindCoordinatorRequest, msg::FindCoordinatorResponse>(request, *version);
   if (!response.ok()) return response.status();
@@ -80,7 +86,7 @@ absl::StatusOr<Coordinator> find_group_coordinator(KafkaClient& client, const st
     return c;
   }
   for (const auto& k : response->coordinators) {
-    if (k.key != group) continue;
+    if (k.key != key) continue;
     c.error_code = k.error_code;
     c.error_message = k.error_message;
     c.node_id = k.node_id;
@@ -91,8 +97,7 @@ absl::StatusOr<Coordinator> find_group_coordinator(KafkaClient& client, const st
     }
     return c;
   }
-  return absl::DataLossError(
-      absl::StrCat("FindCoordinator's answer does not mention group '", group, "'"));
+  return absl::DataLossError(absl::StrCat("FindCoordinator's answer does not mention '", key, "'"));
 }
 
 absl::StatusOr<GroupDescription> describe_group(KafkaClient& client, const std::string& group) {

@@ -28,8 +28,14 @@ struct GroupList {
 // otherwise); the broker filters.
 absl::StatusOr<GroupList> list_groups(KafkaClient& client, const std::vector<std::string>& states);
 
+// FindCoordinator for one key: key type 0 is a group, 1 a transactional id.
+absl::StatusOr<Coordinator> find_coordinator(KafkaClient& client, const std::string& key,
+                                             int8_t key_type);
 // FindCoordinator for a group (key type 0).
-absl::StatusOr<Coordinator> find_group_coordinator(KafkaClient& client, const std::string& group);
+inline absl::StatusOr<Coordinator> find_group_coordinator(KafkaClient& client,
+                                                          const std::string& group) {
+  return find_coordinator(client, group, 0);
+}
 
 // DescribeGroups for one group. Members' subscription and assignment are decoded only for
 // protocol type "consumer" (or ""); bytes that do not decode leave them empty.
