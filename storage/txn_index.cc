@@ -73,7 +73,11 @@ std::unique_ptr<TxnIndex> TxnIndex::empty(std::filesystem::path path) {
 
 absl::Status TxnIndex::append(const AbortedTxnEntry& entry) {
   absl::MutexLock l(&mu_);
-  GREGOR_INVARIANT(entries_.empty() || entry.last_offset > entries_.back().last_offset);
+  // Entries loaded from disk are input, not our invariant: refuse rather than abort.
+  if (!entries_.empty() && entry.last_offset <= entries_.back().last_offset) {
+    return absl::DataLossError(absl::StrCat(path_.string(), ": entry at ", entry.last_offset,
+                                            " after one at ", entries_.back().last_offset));
+  }
   if (!file_) {
     // A file left by an earlier life of this index (empty() ignored it) is replaced.
     auto file = File::open(path_, /*create=*/true);

@@ -43,7 +43,7 @@ class TxnIndex {
   // An empty index for `path` that ignores whatever file is there until the first append.
   static std::unique_ptr<TxnIndex> empty(std::filesystem::path path);
 
-  // REQUIRES: entry.last_offset above every earlier entry's.
+  // DataLoss unless entry.last_offset is above every earlier entry's.
   absl::Status append(const AbortedTxnEntry& entry);
   // Kafka's collectAbortedTxns: appends to *out every entry overlapping [fetch_offset,
   // upper_bound) and returns true once an entry's last_stable_offset reaches upper_bound (no

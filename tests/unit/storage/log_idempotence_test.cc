@@ -2,13 +2,16 @@
 // and the last stable offset, read_committed reads with their aborted transactions, and the
 // producer state and .txnindex surviving clean restarts, corrupt snapshots, unclean recovery
 // and retention.
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <tuple>
 
 #include "gtest/gtest.h"
 #include "protocol/control_batch.h"
 #include "storage/kafka_error.h"
 #include "storage/log.h"
+#include "storage/log_manager.h"
 #include "storage/producer_snapshot.h"
 #include "storage/segment.h"
 #include "storage_test_util.h"
@@ -410,6 +413,101 @@ TEST_F(LogIdempotenceTest, IdleProducersExpire) {
   EXPECT_EQ(ps[1].producer_id, 3);
   // Producer 1 is unknown now: any sequence is accepted, as Kafka does.
   EXPECT_TRUE(send(*log, 1, 0, 57).ok());
+}
+
+TEST_F(LogIdempotenceTest, CompactionKeepsTheAbortedTransactions) {
+  config_.segment_bytes = 400;
+  config_.compact = true;
+  config_.retention_ms = -1;
+  auto log = open_log();
+  auto keyed = [&](int64_t pid, int32_t seq, bool txn, const std::string& key) -> int64_t {
+    protocol::Record r;
+    r.key = key;
+    r.value = key + "-value";
+    r.timestamp = clock_.now_ms();
+    protocol::BatchOptions o;
+    o.producer_id = pid;
+    o.producer_epoch = pid < 0 ? -1 : 0;
+    o.base_sequence = pid < 0 ? -1 : seq;
+    o.transactional = txn;
+    std::string b = *protocol::build_batch(o, {r});
+    auto a = log->append(b);
+    EXPECT_TRUE(a.ok()) << a.status();
+    return a.ok() ? a->base_offset : -1;
+  };
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 4; ++k) keyed(-1, 0, false, "k" + std::to_string(k));
+  }
+  const int64_t txn_offset = keyed(1, 0, true, "t");
+  for (int k = 0; k < 6; ++k) keyed(-1, 0, false, "k" + std::to_string(k % 4));
+  ASSERT_TRUE(log->append_control(1, 0, /*commit=*/false, 0).ok());
+  for (int round = 0; round < 4; ++round) {
+    for (int k = 0; k < 4; ++k) keyed(-1, 0, false, "k" + std::to_string(k));
+  }
+  ReadInfo before;
+  read_offsets(*log, txn_offset, true, 1 << 20, &before);
+  ASSERT_EQ(before.aborted, (std::vector<AbortedTxn>{{1, txn_offset}}));
+  CompactOptions o;
+  auto result = log->compact(o);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->cleaned);
+  ASSERT_LT(result->segments_after, result->segments_before);
+  ReadInfo after;
+  read_offsets(*log, txn_offset, true, 1 << 20, &after);
+  EXPECT_EQ(after.aborted, before.aborted);
+  ASSERT_TRUE(log->close().ok());
+  log = open_log();
+  read_offsets(*log, txn_offset, true, 1 << 20, &after);
+  EXPECT_EQ(after.aborted, before.aborted);
+}
+
+TEST_F(LogIdempotenceTest, RetentionPassOfTheLogManagerExpiresProducers) {
+  LogManagerOptions o;
+  o.log_dirs = {tmp_.path() / "d"};
+  o.default_config.producer_id_expiration_ms = 1000;
+  auto manager = LogManager::open(o, &clock_);
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  LogConfig c;
+  c.producer_id_expiration_ms = 1000;
+  auto log = (*manager)->get_or_create("t", 0, c);
+  ASSERT_TRUE(log.ok()) << log.status();
+  ASSERT_TRUE(send(**log, 1, 0, 0).ok());
+  (*manager)->run_retention();
+  EXPECT_EQ((*log)->producers().size(), 1u);
+  clock_.advance(1000);
+  (*manager)->run_retention();
+  EXPECT_TRUE((*log)->producers().empty());
+  ASSERT_TRUE((*manager)->shutdown().ok());
+}
+
+TEST_F(LogIdempotenceTest, ConcurrentReadCommittedNeverSeesPastTheLastStableOffset) {
+  auto log = open_log();
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    int32_t seq = 0;
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(send(*log, 1, 0, seq, 2, /*txn=*/true).ok());
+      seq += 2;
+      plain(*log);
+      ASSERT_TRUE(log->append_control(1, 0, i % 3 != 0, 0).ok());
+    }
+    done = true;
+  });
+  int64_t reads = 0;
+  while (!done) {
+    const int64_t lso = log->last_stable_offset();
+    EXPECT_LE(lso, log->log_end_offset());
+    ReadInfo info;
+    const int64_t from = std::max<int64_t>(0, lso - 8);
+    std::vector<int64_t> bases = read_offsets(*log, from, true, 1 << 20, &info);
+    EXPECT_LE(info.last_stable_offset, info.high_watermark);
+    for (int64_t b : bases) EXPECT_LT(b, info.last_stable_offset);
+    for (const AbortedTxn& a : info.aborted) EXPECT_EQ(a.producer_id, 1);
+    ++reads;
+  }
+  writer.join();
+  EXPECT_GT(reads, 0);
+  EXPECT_EQ(log->last_stable_offset(), log->log_end_offset());
 }
 
 }  // namespace

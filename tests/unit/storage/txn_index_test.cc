@@ -35,6 +35,7 @@ TEST(TxnIndexTest, EntriesAreKafkasLayout) {
                              34);
   EXPECT_EQ(bytes, expected);
   ASSERT_TRUE((*index)->append({2, 11, 20, 21}).ok());
+  EXPECT_TRUE(absl::IsDataLoss((*index)->append({3, 12, 20, 21})));  // not after the last
   ASSERT_TRUE((*index)->flush().ok());
   auto reopened = TxnIndex::open(path);
   ASSERT_TRUE(reopened.ok());
