@@ -74,7 +74,9 @@ void OffsetsTopic::append_batch(int32_t offsets_partition,
     done(batch.status());
     return;
   }
-  absl::StatusOr<storage::AppendInfo> info = partition->log().append(*batch);
+  // The coordinator's own batches: no client sequence checks (transactional ones carry -1).
+  absl::StatusOr<storage::AppendInfo> info =
+      partition->log().append(*batch, storage::AppendOrigin::kCoordinator);
   if (!info.ok()) {
     done(info.status());
     return;

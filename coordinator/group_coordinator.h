@@ -60,7 +60,9 @@ class GroupCoordinator {
   // after the append is durable, one entry per requested partition in request order. An unknown
   // group is created Empty. Errors: INVALID_GROUP_ID (empty id), COORDINATOR_NOT_AVAILABLE,
   // and with member information (v3+) UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
-  // ILLEGAL_GENERATION; per partition OFFSET_METADATA_TOO_LARGE.
+  // ILLEGAL_GENERATION; per partition OFFSET_METADATA_TOO_LARGE; a failed append answers the
+  // Kafka code the log attached (storage/kafka_error.h, e.g. INVALID_PRODUCER_EPOCH), else
+  // COORDINATOR_NOT_AVAILABLE.
   void commit_txn_offsets(TxnOffsetCommitRequest request, OffsetCommitCallback done);
   // The transaction of `producer_id` ended (its marker is in `offsets_partition`): for every
   // group of that partition, its pending offsets from that producer become committed (each

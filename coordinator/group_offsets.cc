@@ -6,6 +6,7 @@
 #include "coordinator/group_coordinator.h"
 #include "coordinator/group_records.h"
 #include "spdlog/spdlog.h"
+#include "storage/kafka_error.h"
 
 namespace gregor::coordinator {
 namespace {
@@ -228,8 +229,12 @@ void GroupCoordinator::commit_txn_offsets(TxnOffsetCommitRequest req, OffsetComm
               }
               if (!st.ok()) {
                 spdlog::warn("group {}: transactional offset commit failed: {}", id, st.ToString());
+                // The log's producer checks (INVALID_PRODUCER_EPOCH for a fenced producer)
+                // reach the client as they are, as in Kafka.
+                const ErrorCode e =
+                    storage::kafka_error_code(st).value_or(ErrorCode::kCoordinatorNotAvailable);
                 for (auto& r : results) {
-                  if (r.error == ErrorCode::kNone) r.error = ErrorCode::kCoordinatorNotAvailable;
+                  if (r.error == ErrorCode::kNone) r.error = e;
                 }
                 if (g) maybe_erase_unused(g);
               }

@@ -8,6 +8,7 @@
 
 #include "coordinator/group_records.h"
 #include "group_test_util.h"
+#include "storage/kafka_error.h"
 
 namespace gregor::coordinator {
 namespace {
@@ -295,6 +296,14 @@ TEST_F(GroupTxnOffsetsTest, AnswersWhenDurableAndFailedAppendLeavesNothingPendin
   coord->complete_txn(coord->partition_for("g"), kPid, true);
   EXPECT_EQ(fetch_one("g", "t", 0).offset, -1);
   EXPECT_EQ(state("g"), "Dead");  // nothing was ever stored for it
+}
+
+TEST_F(GroupTxnOffsetsTest, FencedProducerGetsTheLogsError) {
+  log.hold = true;
+  auto a = txn_commit("g", kPid, {P("t", 0, 1)});
+  log.complete_held(storage::kafka_error(ErrorCode::kInvalidProducerEpoch, "old epoch"));
+  ASSERT_TRUE(a.ready());
+  EXPECT_EQ((*a)[0].error, ErrorCode::kInvalidProducerEpoch);
 }
 
 TEST_F(GroupTxnOffsetsTest, DeletingTheGroupDropsPendingOffsets) {

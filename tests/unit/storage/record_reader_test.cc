@@ -115,5 +115,25 @@ TEST_F(RecordReaderTest, StopsAtTheCallbacksError) {
   EXPECT_EQ(calls, 3);
 }
 
+// The path __consumer_offsets takes: the coordinator appends a transactional batch (base
+// sequence -1) and the transaction coordinator its marker; the reader hands both back.
+TEST_F(RecordReaderTest, CoordinatorTransactionalAppendAndMarker) {
+  protocol::BatchOptions txn;
+  txn.producer_id = 9;
+  txn.producer_epoch = 1;
+  txn.transactional = true;
+  std::string b = batch(0, {{"e", "5"}}, txn);
+  auto appended = log_->append(b, AppendOrigin::kCoordinator);
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  auto marker = log_->append_control(9, 1, /*commit=*/false, /*coordinator_epoch=*/0);
+  ASSERT_TRUE(marker.ok()) << marker.status();
+  std::vector<Seen> seen = read_from(5);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], (Seen{5, "e", 9, 1, true, false}));
+  EXPECT_EQ(seen[1].producer_id, 9);
+  EXPECT_TRUE(seen[1].control);
+  EXPECT_EQ(seen[1].key, std::string("\0\0\0\0", 4));  // version 0, type 0 = abort
+}
+
 }  // namespace
 }  // namespace gregor::storage
