@@ -20,7 +20,8 @@ void put_be(std::string& s, uint64_t v, int bytes) {
 }
 int64_t get_be(std::string_view s, size_t at, int bytes) {
   uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + static_cast<size_t>(i)]);
+  for (int i = 0; i < bytes; ++i)
+    v = (v << 8) | static_cast<uint8_t>(s[at + static_cast<size_t>(i)]);
   // Sign-extend from `bytes` wide.
   const int shift = 64 - 8 * bytes;
   return static_cast<int64_t>(v << shift) >> shift;

@@ -197,8 +197,9 @@ absl::Status Log::Impl::replay_batch(const ProducerBatchFacts& b, TxnIndex* txn_
 }
 
 void Log::Impl::publish_last_stable_offset() {
-  last_stable_offset_.store(producer_state_.first_unstable_offset().value_or(log_end_offset_.load()),
-                            std::memory_order_release);
+  last_stable_offset_.store(
+      producer_state_.first_unstable_offset().value_or(log_end_offset_.load()),
+      std::memory_order_release);
 }
 
 absl::Status Log::Impl::take_snapshot(int64_t offset) {
@@ -339,8 +340,7 @@ absl::StatusOr<ReadInfo> Log::Impl::read(int64_t offset, int64_t max_bytes, bool
     if (closed_) return absl::UnavailableError(dir_.string() + " is closed");
     info.high_watermark = log_end_offset_.load();
     info.log_start_offset = log_start_offset_.load();
-    info.last_stable_offset =
-        producer_state_.first_unstable_offset().value_or(info.high_watermark);
+    info.last_stable_offset = producer_state_.first_unstable_offset().value_or(info.high_watermark);
     if (offset < info.log_start_offset || offset > info.high_watermark) {
       return absl::OutOfRangeError(absl::StrCat("offset ", offset, " is outside [",
                                                 info.log_start_offset, ", ", info.high_watermark,

@@ -180,7 +180,7 @@ class Log {
   int64_t recovered_batches() const;  // batches scanned by recovery when the log was opened
   // Batches the producer state rebuild scanned when the log was opened (0 after a clean close).
   int64_t producer_scanned_batches() const;
-  int64_t flush_count() const;        // flush() calls that issued fdatasync
+  int64_t flush_count() const;  // flush() calls that issued fdatasync
   std::vector<int64_t> segment_base_offsets() const;
 
  private:

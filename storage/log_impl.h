@@ -53,7 +53,7 @@ class Log::Impl {
   std::atomic<int64_t> flush_count_{0};
   // Published under mu_ after the producer state and log end it derives from.
   std::atomic<int64_t> last_stable_offset_{0};
-  int64_t recovered_batches_ = 0;  // written once by load()
+  int64_t recovered_batches_ = 0;         // written once by load()
   int64_t producer_scanned_batches_ = 0;  // batches the producer state scan read at load()
 
   // Guards the segment map, the config and the append/roll state.
@@ -85,13 +85,12 @@ class Log::Impl {
     std::optional<ProducerBatchFacts> producer_batch;
   };
   // Splits and checks client batches (framing, size limit, validate_batch, origin rules).
-  absl::StatusOr<Parsed> parse_client_batches(std::string_view batches,
-                                              AppendOrigin origin) const;
+  absl::StatusOr<Parsed> parse_client_batches(std::string_view batches, AppendOrigin origin) const;
   // Applies a checked producer update after its batch was written: ends or starts the
   // transaction, records an abort in the active segment's .txnindex, publishes the LSO.
   absl::Status apply_producer_update(ProducerUpdate update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Producer state changes by one written batch (replication, recovery scan): returns the
-  // completed transaction, if any, after recording an abort in `txn_index` when given.
+  // Producer state follows one batch already in the log (replication, the recovery scan), with
+  // no checks; an abort it completes is recorded in `txn_index` when given.
   absl::Status replay_batch(const ProducerBatchFacts& b, TxnIndex* txn_index)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void publish_last_stable_offset() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

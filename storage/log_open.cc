@@ -5,9 +5,9 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "protocol/control_batch.h"
 #include "spdlog/spdlog.h"
 #include "storage/batch_scanner.h"
-#include "protocol/control_batch.h"
 #include "storage/log_impl.h"
 #include "storage/producer_snapshot.h"
 
@@ -192,16 +192,16 @@ absl::Status Log::Impl::load_producer_state(const std::set<int64_t>& rebuild, in
       if (!r.ok()) return r.status();
       if (*r == BatchScanner::Result::kEnd) break;
       if (*r == BatchScanner::Result::kBad) {
-        spdlog::warn("{}: producer state scan stopped at a bad batch in segment {}",
-                     dir_.string(), base);
+        spdlog::warn("{}: producer state scan stopped at a bad batch in segment {}", dir_.string(),
+                     base);
         break;
       }
       if (h.producer_id >= 0) {
         ProducerBatchFacts f = ProducerBatchFacts::from_header(h);
         if (h.is_control()) {
           batch.resize(h.total_size());
-          absl::Status s = seg->log_file()->pread_exact(batch.data(), batch.size(),
-                                                         scanner.position());
+          absl::Status s =
+              seg->log_file()->pread_exact(batch.data(), batch.size(), scanner.position());
           if (!s.ok()) return s;
           f.marker = protocol::parse_control_batch(batch);
         }

@@ -47,7 +47,8 @@ std::string encode_producer_snapshot(const std::vector<ProducerSnapshotEntry>& e
     put_be(out, static_cast<uint64_t>(e.current_txn_first_offset), 8);
   }
   uint32_t crc = protocol::crc32c(out.data() + kEntriesOffset, out.size() - kEntriesOffset);
-  for (int i = 0; i < 4; ++i) out[kCrcOffset + static_cast<size_t>(i)] = static_cast<char>(crc >> (8 * (3 - i)));
+  for (int i = 0; i < 4; ++i)
+    out[kCrcOffset + static_cast<size_t>(i)] = static_cast<char>(crc >> (8 * (3 - i)));
   return out;
 }
 
@@ -62,8 +63,7 @@ absl::StatusOr<std::vector<ProducerSnapshotEntry>> decode_producer_snapshot(
       protocol::crc32c(bytes.data() + kEntriesOffset, bytes.size() - kEntriesOffset);
   if (stored != computed) return absl::DataLossError("snapshot CRC mismatch");
   const int64_t count = get_be(bytes.data() + kEntriesOffset, 4);
-  if (count < 0 ||
-      bytes.size() != kEntriesOffset + 4 + static_cast<size_t>(count) * kEntrySize) {
+  if (count < 0 || bytes.size() != kEntriesOffset + 4 + static_cast<size_t>(count) * kEntrySize) {
     return absl::DataLossError(absl::StrCat("snapshot size does not match its count ", count));
   }
   std::vector<ProducerSnapshotEntry> entries;

@@ -34,8 +34,7 @@ inline constexpr char kProducerSnapshotSuffix[] = ".snapshot";
 
 std::string encode_producer_snapshot(const std::vector<ProducerSnapshotEntry>& entries);
 // DataLoss on a wrong version, CRC, count or size.
-absl::StatusOr<std::vector<ProducerSnapshotEntry>> decode_producer_snapshot(
-    std::string_view bytes);
+absl::StatusOr<std::vector<ProducerSnapshotEntry>> decode_producer_snapshot(std::string_view bytes);
 
 std::filesystem::path producer_snapshot_path(const std::filesystem::path& dir, int64_t offset);
 absl::Status write_producer_snapshot(const std::filesystem::path& dir, int64_t offset,

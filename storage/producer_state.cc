@@ -74,19 +74,20 @@ absl::StatusOr<ProducerUpdate> ProducerStateManager::prepare(const ProducerBatch
   const bool checked = origin != AppendOrigin::kReplication;
 
   if (checked && b.epoch < e.epoch) {
-    return kafka_error(ErrorCode::kInvalidProducerEpoch,
-                       absl::StrCat("epoch ", b.epoch, " of producer ", b.producer_id, " at offset ",
-                                    b.first_offset, " is older than its epoch ", e.epoch));
+    return kafka_error(
+        ErrorCode::kInvalidProducerEpoch,
+        absl::StrCat("epoch ", b.epoch, " of producer ", b.producer_id, " at offset ",
+                     b.first_offset, " is older than its epoch ", e.epoch));
   }
 
   if (b.control) {
     // A control batch that is not a transaction marker (or has no record left) changes nothing.
     if (!b.marker) return u;
     if (checked && e.coordinator_epoch > b.marker->coordinator_epoch) {
-      return kafka_error(ErrorCode::kTransactionCoordinatorFenced,
-                         absl::StrCat("coordinator epoch ", b.marker->coordinator_epoch,
-                                      " for producer ", b.producer_id, " is older than ",
-                                      e.coordinator_epoch));
+      return kafka_error(
+          ErrorCode::kTransactionCoordinatorFenced,
+          absl::StrCat("coordinator epoch ", b.marker->coordinator_epoch, " for producer ",
+                       b.producer_id, " is older than ", e.coordinator_epoch));
     }
     // A marker for a producer with no transaction here is written and completes nothing.
     if (e.current_txn_first_offset) {
@@ -109,17 +110,17 @@ absl::StatusOr<ProducerUpdate> ProducerStateManager::prepare(const ProducerBatch
                                         " of producer ", b.producer_id, " (expected 0)"));
       }
     } else if (e.epoch != -1 && !in_sequence(e.last_seq(), b.first_seq)) {
-      return kafka_error(ErrorCode::kOutOfOrderSequenceNumber,
-                         absl::StrCat("sequence ", b.first_seq, " of producer ", b.producer_id,
-                                      " at offset ", b.first_offset, " does not follow ",
-                                      e.last_seq()));
+      return kafka_error(
+          ErrorCode::kOutOfOrderSequenceNumber,
+          absl::StrCat("sequence ", b.first_seq, " of producer ", b.producer_id, " at offset ",
+                       b.first_offset, " does not follow ", e.last_seq()));
     }
   }
   if (checked && e.current_txn_first_offset && !b.transactional) {
-    return kafka_error(ErrorCode::kInvalidTxnState,
-                       absl::StrCat("non-transactional batch from producer ", b.producer_id,
-                                    " during its transaction started at ",
-                                    *e.current_txn_first_offset));
+    return kafka_error(
+        ErrorCode::kInvalidTxnState,
+        absl::StrCat("non-transactional batch from producer ", b.producer_id,
+                     " during its transaction started at ", *e.current_txn_first_offset));
   }
   set_epoch(e, b.epoch);
   e.batches.push_back(
@@ -186,8 +187,8 @@ std::vector<ProducerSnapshotEntry> ProducerStateManager::to_snapshot() const {
     s.last_sequence = e.last_seq();
     if (!e.batches.empty()) {
       s.last_offset = e.batches.back().last_offset;
-      s.offset_delta = static_cast<int32_t>(e.batches.back().last_offset -
-                                            e.batches.back().first_offset);
+      s.offset_delta =
+          static_cast<int32_t>(e.batches.back().last_offset - e.batches.back().first_offset);
     }
     s.timestamp = e.last_timestamp;
     s.coordinator_epoch = e.coordinator_epoch;

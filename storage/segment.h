@@ -43,9 +43,9 @@ std::string segment_file_stem(int64_t base_offset);
 class Segment {
  public:
   // Opens the three files in `dir`, creating them when missing, and loads the `.txnindex` if
-  // there is one (a corrupt one is dropped and txn_index_lost() says so: the log rebuilds it). Does not scan the log: call
-  // recover() or load() next. `suffix` is appended to every file name (".cleaned", ".swap":
-  // segments the log cleaner is writing or swapping in).
+  // there is one (a corrupt one is dropped and txn_index_lost() says so: the log rebuilds it). Does
+  // not scan the log: call recover() or load() next. `suffix` is appended to every file name
+  // (".cleaned", ".swap": segments the log cleaner is writing or swapping in).
   static absl::StatusOr<std::shared_ptr<Segment>> open(const std::filesystem::path& dir,
                                                        int64_t base_offset, int64_t index_max_bytes,
                                                        int32_t index_interval_bytes,

@@ -86,8 +86,8 @@ absl::Status TxnIndex::append(const AbortedTxnEntry& entry) {
     if (!s.ok()) return s;
     file_ = std::move(*file);
   }
-  absl::Status s = file_->pwrite_all(
-      encode(entry), static_cast<int64_t>(entries_.size()) * kTxnIndexEntrySize);
+  absl::Status s =
+      file_->pwrite_all(encode(entry), static_cast<int64_t>(entries_.size()) * kTxnIndexEntrySize);
   if (!s.ok()) return s;
   entries_.push_back(entry);
   dirty_ = true;

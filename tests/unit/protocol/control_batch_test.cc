@@ -21,29 +21,31 @@ TEST(ControlBatchTest, CommitMarkerBytesMatchKafkasLayout) {
   const int64_t pid = 0x0102030405060708;
   const int64_t ts = 1'700'000'000'123;
   std::string expected;
-  put_be(expected, 0, 8);            // baseOffset (the log assigns it)
-  put_be(expected, 78 - 12, 4);      // batchLength
-  put_be(expected, 0xffffffff, 4);   // partitionLeaderEpoch -1
-  expected.push_back(2);             // magic
-  put_be(expected, 0, 4);            // crc, below
-  put_be(expected, 0x30, 2);         // attributes: transactional | control
-  put_be(expected, 0, 4);            // lastOffsetDelta
+  put_be(expected, 0, 8);                          // baseOffset (the log assigns it)
+  put_be(expected, 78 - 12, 4);                    // batchLength
+  put_be(expected, 0xffffffff, 4);                 // partitionLeaderEpoch -1
+  expected.push_back(2);                           // magic
+  put_be(expected, 0, 4);                          // crc, below
+  put_be(expected, 0x30, 2);                       // attributes: transactional | control
+  put_be(expected, 0, 4);                          // lastOffsetDelta
   put_be(expected, static_cast<uint64_t>(ts), 8);  // baseTimestamp
   put_be(expected, static_cast<uint64_t>(ts), 8);  // maxTimestamp
   put_be(expected, static_cast<uint64_t>(pid), 8);
-  put_be(expected, 7, 2);            // producerEpoch
-  put_be(expected, 0xffffffff, 4);   // baseSequence -1
-  put_be(expected, 1, 4);            // recordsCount
+  put_be(expected, 7, 2);           // producerEpoch
+  put_be(expected, 0xffffffff, 4);  // baseSequence -1
+  put_be(expected, 1, 4);           // recordsCount
   // The record: zig-zag varints. length 16, attributes, timestampDelta 0, offsetDelta 0,
   // key length 4: [version 0][type 1 = commit], value length 6: [version 0][epoch 0x11223344],
   // no headers.
-  for (int b : {0x20, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x00, 0x11,
-                0x22, 0x33, 0x44, 0x00}) {
+  for (int b : {0x20, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x00, 0x11, 0x22,
+                0x33, 0x44, 0x00}) {
     expected.push_back(static_cast<char>(b));
   }
   ASSERT_EQ(expected.size(), 78u);
-  uint32_t crc = crc32c(expected.data() + kBatchCrcCoveredFrom, expected.size() - kBatchCrcCoveredFrom);
-  for (int i = 0; i < 4; ++i) expected[kBatchCrcOffset + i] = static_cast<char>(crc >> (8 * (3 - i)));
+  uint32_t crc =
+      crc32c(expected.data() + kBatchCrcCoveredFrom, expected.size() - kBatchCrcCoveredFrom);
+  for (int i = 0; i < 4; ++i)
+    expected[kBatchCrcOffset + i] = static_cast<char>(crc >> (8 * (3 - i)));
 
   std::string batch = make_control_batch(pid, 7, /*commit=*/true, 0x11223344, ts);
   EXPECT_EQ(batch, expected);

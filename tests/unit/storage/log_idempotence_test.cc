@@ -150,12 +150,12 @@ TEST_F(LogIdempotenceTest, ClientBatchRulesAreInvalidRecord) {
 
 TEST_F(LogIdempotenceTest, TransactionsMoveTheLastStableOffset) {
   auto log = open_log();
-  plain(*log, 2);                                      // 0-1
+  plain(*log, 2);  // 0-1
   EXPECT_EQ(log->last_stable_offset(), 2);
-  ASSERT_TRUE(send(*log, 1, 0, 0, 2, true).ok());      // 2-3, producer 1's transaction
+  ASSERT_TRUE(send(*log, 1, 0, 0, 2, true).ok());  // 2-3, producer 1's transaction
   EXPECT_EQ(log->last_stable_offset(), 2);
-  plain(*log);                                         // 4
-  ASSERT_TRUE(send(*log, 2, 5, 0, 1, true).ok());      // 5, producer 2's transaction
+  plain(*log);                                     // 4
+  ASSERT_TRUE(send(*log, 2, 5, 0, 1, true).ok());  // 5, producer 2's transaction
   EXPECT_EQ(log->last_stable_offset(), 2);
   EXPECT_EQ(code(log->append_control(1, -1, true, 0)), ErrorCode::kInvalidProducerEpoch);
   auto commit = log->append_control(1, 0, /*commit=*/true, 0);  // 6
@@ -204,10 +204,10 @@ TEST_F(LogIdempotenceTest, ReadCommittedStopsAtTheLastStableOffset) {
 TEST_F(LogIdempotenceTest, AbortedTransactionsOverlappingTheReadAreListed) {
   config_.segment_bytes = 300;  // a few batches per segment: aborts span segments
   auto log = open_log();
-  ASSERT_TRUE(send(*log, 1, 0, 0, 2, true).ok());  // 0-1 producer 1
-  ASSERT_TRUE(send(*log, 2, 0, 0, 1, true).ok());  // 2   producer 2
-  plain(*log);                                     // 3
-  ASSERT_TRUE(send(*log, 1, 0, 2, 1, true).ok());  // 4
+  ASSERT_TRUE(send(*log, 1, 0, 0, 2, true).ok());         // 0-1 producer 1
+  ASSERT_TRUE(send(*log, 2, 0, 0, 1, true).ok());         // 2   producer 2
+  plain(*log);                                            // 3
+  ASSERT_TRUE(send(*log, 1, 0, 2, 1, true).ok());         // 4
   ASSERT_TRUE(log->append_control(1, 0, false, 0).ok());  // 5: abort producer 1 [0, 5]
   plain(*log);                                            // 6
   ASSERT_TRUE(log->append_control(2, 0, false, 0).ok());  // 7: abort producer 2 [2, 7]
@@ -278,7 +278,8 @@ TEST_F(LogIdempotenceTest, CorruptSnapshotIsDeletedAndAnOlderOneUsed) {
     ASSERT_TRUE(log->close().ok());
   }
   {
-    std::fstream f(producer_snapshot_path(dir(), end), std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream f(producer_snapshot_path(dir(), end),
+                   std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(12);
     f.put('\x7f');
   }

@@ -116,7 +116,7 @@ TEST_F(ProducerStateTest, SequenceWrapsAtInt32Max) {
   EXPECT_EQ(increment_sequence(max - 1, 3), 1);
   EXPECT_EQ(decrement_sequence(1, 3), max - 1);
   ASSERT_EQ(append(data(4, 0, max - 2, 2)), std::nullopt);  // max-2, max-1
-  ProducerBatchFacts wrapping = data(4, 0, max, 3);          // max, 0, 1
+  ProducerBatchFacts wrapping = data(4, 0, max, 3);         // max, 0, 1
   EXPECT_EQ(wrapping.last_seq, 1);
   EXPECT_EQ(append(wrapping), std::nullopt);
   EXPECT_EQ(append(data(4, 0, 2)), std::nullopt);
@@ -231,7 +231,8 @@ TEST_F(ProducerStateTest, CorruptSnapshotsAreRefused) {
   std::string version = bytes;
   version[1] = 2;
   EXPECT_TRUE(absl::IsDataLoss(decode_producer_snapshot(version).status()));
-  EXPECT_TRUE(absl::IsDataLoss(decode_producer_snapshot(bytes.substr(0, bytes.size() - 1)).status()));
+  EXPECT_TRUE(
+      absl::IsDataLoss(decode_producer_snapshot(bytes.substr(0, bytes.size() - 1)).status()));
   EXPECT_TRUE(absl::IsDataLoss(decode_producer_snapshot("").status()));
 }
 

@@ -27,12 +27,13 @@ TEST(TxnIndexTest, EntriesAreKafkasLayout) {
   ASSERT_TRUE((*index)->append({0x0102030405060708, 5, 9, 10}).ok());
   std::string bytes = file_bytes(path);
   ASSERT_EQ(bytes.size(), 34u);
-  const std::string expected("\0\0"
-                             "\x01\x02\x03\x04\x05\x06\x07\x08"
-                             "\0\0\0\0\0\0\0\x05"
-                             "\0\0\0\0\0\0\0\x09"
-                             "\0\0\0\0\0\0\0\x0a",
-                             34);
+  const std::string expected(
+      "\0\0"
+      "\x01\x02\x03\x04\x05\x06\x07\x08"
+      "\0\0\0\0\0\0\0\x05"
+      "\0\0\0\0\0\0\0\x09"
+      "\0\0\0\0\0\0\0\x0a",
+      34);
   EXPECT_EQ(bytes, expected);
   ASSERT_TRUE((*index)->append({2, 11, 20, 21}).ok());
   EXPECT_TRUE(absl::IsDataLoss((*index)->append({3, 12, 20, 21})));  // not after the last
