@@ -8,8 +8,11 @@
 #include "broker/offsets_topic.h"
 #include "broker/partition_manager.h"
 #include "broker/server.h"
+#include "broker/txn_state_topic.h"
 #include "coordinator/group_coordinator.h"
+#include "coordinator/producer_ids.h"
 #include "coordinator/topic_rules.h"
+#include "coordinator/txn_coordinator.h"
 #include "spdlog/spdlog.h"
 #include "storage/log_manager.h"
 
@@ -51,6 +54,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::open(BrokerConfig config) {
   b->metadata_ = std::move(*md);
   if (absl::Status s = b->load_partitions(); !s.ok()) return s;
   if (absl::Status s = b->start_group_coordinator(); !s.ok()) return s;
+  if (absl::Status s = b->start_txn_coordinator(); !s.ok()) return s;
+  b->timer_thread_ = std::thread([raw = b.get()] { raw->run_coordinator_timers(); });
   return b;
 }
 
@@ -75,41 +80,82 @@ absl::Status Broker::load_partitions() {
   return absl::OkStatus();
 }
 
-absl::Status Broker::start_group_coordinator() {
-  if (!metadata_->topic(kOffsetsTopic)) {
-    // Kafka's settings for the offsets topic: compacted, 100 MiB segments.
-    std::map<std::string, std::string> configs = {
-        {"cleanup.policy", "compact"},
-        {"segment.bytes", std::to_string(config_.offsets_topic_segment_bytes)}};
-    absl::StatusOr<coordinator::TopicInfo> t =
-        create_topic(kOffsetsTopic, config_.groups.offsets_topic_num_partitions, configs);
+absl::StatusOr<int32_t> Broker::ensure_internal_topic(const std::string& name, int32_t partitions,
+                                                      int32_t segment_bytes) {
+  if (!metadata_->topic(name)) {
+    std::map<std::string, std::string> configs = {{"cleanup.policy", "compact"},
+                                                  {"segment.bytes", std::to_string(segment_bytes)}};
+    absl::StatusOr<coordinator::TopicInfo> t = create_topic(name, partitions, configs);
     if (!t.ok()) return t.status();
   }
-  offsets_topic_ = std::make_unique<OffsetsTopic>(*this);
   // The partition count is fixed when the topic is created; a changed setting later must not
-  // move groups to other partitions.
+  // move groups or transactional ids to other partitions.
+  return static_cast<int32_t>(metadata_->topic(name)->partitions.size());
+}
+
+absl::Status Broker::start_group_coordinator() {
+  // Kafka's settings for the offsets topic: compacted, 100 MiB segments.
+  absl::StatusOr<int32_t> partitions =
+      ensure_internal_topic(kOffsetsTopic, config_.groups.offsets_topic_num_partitions,
+                            config_.offsets_topic_segment_bytes);
+  if (!partitions.ok()) return partitions.status();
+  offsets_topic_ = std::make_unique<OffsetsTopic>(*this);
   coordinator::GroupConfig group_config = config_.groups;
-  group_config.offsets_topic_num_partitions =
-      static_cast<int32_t>(metadata_->topic(kOffsetsTopic)->partitions.size());
+  group_config.offsets_topic_num_partitions = *partitions;
   groups_ = std::make_unique<coordinator::GroupCoordinator>(
       group_config, storage::SystemClock::instance(), offsets_topic_.get());
-  if (absl::Status s = offsets_topic_->load_into(*groups_); !s.ok()) return s;
-  group_timer_thread_ = std::thread([this] { run_group_timers(); });
+  return offsets_topic_->load_into(*groups_);
+}
+
+absl::Status Broker::start_txn_coordinator() {
+  absl::StatusOr<int32_t> partitions =
+      ensure_internal_topic(kTransactionStateTopic, config_.transactions.state_log_partitions,
+                            config_.transaction_state_log_segment_bytes);
+  if (!partitions.ok()) return partitions.status();
+  txn_state_topic_ = std::make_unique<TxnStateTopic>(*this);
+  txn_markers_ = std::make_unique<TxnMarkers>(*this);
+  producer_ids_ = std::make_unique<coordinator::ProducerIdManager>(
+      [this](int32_t count) { return metadata_->allocate_producer_ids(count, config_.node_id); });
+  coordinator::TxnConfig txn_config = config_.transactions;
+  txn_config.state_log_partitions = *partitions;
+  txns_ = std::make_unique<coordinator::TxnCoordinator>(
+      txn_config, storage::SystemClock::instance(), txn_state_topic_.get(), txn_markers_.get(),
+      [this] { return producer_ids_->next(); });
+  if (absl::Status s = txn_state_topic_->load_into(*txns_); !s.ok()) return s;
+  // After the groups are loaded: markers for __consumer_offsets complete pending offsets.
+  txns_->complete_load();
   return absl::OkStatus();
 }
 
-void Broker::run_group_timers() {
-  // The coordinator exposes its next deadline but not when it changes, so this thread looks
+void Broker::run_coordinator_timers() {
+  // The coordinators expose their next deadline but not when it changes, so this thread looks
   // every few milliseconds; rebalances then finish at most that late.
   constexpr auto kPoll = std::chrono::milliseconds(5);
-  std::unique_lock lock(group_timer_mu_);
+  std::unique_lock lock(timer_mu_);
   while (!stopping_) {
-    group_timer_cv_.wait_for(lock, kPoll, [this] { return stopping_; });
+    timer_cv_.wait_for(lock, kPoll, [this] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    if (groups_->next_deadline_ms() <= storage::SystemClock::instance()->now_ms()) groups_->tick();
+    const int64_t now = storage::SystemClock::instance()->now_ms();
+    if (groups_->next_deadline_ms() <= now) groups_->tick();
+    if (txns_->next_deadline_ms() <= now) txns_->tick();
     lock.lock();
   }
+}
+
+absl::StatusOr<int64_t> Broker::write_txn_marker(const std::string& topic, int32_t partition_id,
+                                                 int64_t producer_id, int16_t producer_epoch,
+                                                 bool commit, int32_t coordinator_epoch) {
+  std::shared_ptr<Partition> partition = partitions_->get(topic, partition_id);
+  if (!partition) {
+    return absl::NotFoundError(absl::StrCat("partition ", topic, "-", partition_id));
+  }
+  absl::StatusOr<storage::AppendInfo> info =
+      partition->log().append_control(producer_id, producer_epoch, commit, coordinator_epoch);
+  if (!info.ok()) return info.status();
+  if (topic == kOffsetsTopic) groups_->complete_txn(partition_id, producer_id, commit);
+  partition->notify_appended();
+  return info->last_offset;
 }
 
 absl::Status Broker::open_partition_logs(const coordinator::TopicInfo& topic) {
@@ -135,13 +181,13 @@ absl::Status Broker::start() {
 void Broker::stop() {
   if (!logs_) return;
   if (server_) server_->stop();
-  if (group_timer_thread_.joinable()) {
+  if (timer_thread_.joinable()) {
     {
-      std::lock_guard lock(group_timer_mu_);
+      std::lock_guard lock(timer_mu_);
       stopping_ = true;
     }
-    group_timer_cv_.notify_all();
-    group_timer_thread_.join();
+    timer_cv_.notify_all();
+    timer_thread_.join();
   }
   if (absl::Status s = logs_->shutdown(); !s.ok()) {
     spdlog::error("log shutdown: {}", std::string(s.message()));
@@ -150,7 +196,8 @@ void Broker::stop() {
     if (absl::Status s = metadata_->close(); !s.ok())
       spdlog::error("metadata close: {}", std::string(s.message()));
   }
-  // The coordinator's pending appends have completed: the flusher finished them at shutdown.
+  // The coordinators' pending appends have completed: the flusher finished them at shutdown.
+  txns_.reset();
   groups_.reset();
   logs_.reset();
   // Last: completions of the flusher may still post to the reactors' (stopped) io_contexts.

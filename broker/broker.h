@@ -22,13 +22,17 @@ class LogManager;
 }
 namespace gregor::coordinator {
 class GroupCoordinator;
-}
+class ProducerIdManager;
+class TxnCoordinator;
+}  // namespace gregor::coordinator
 
 namespace gregor::broker {
 
 class OffsetsTopic;
 class PartitionManager;
 class Server;
+class TxnMarkers;
+class TxnStateTopic;
 
 class Broker {
  public:
@@ -45,6 +49,7 @@ class Broker {
   PartitionManager& partitions() { return *partitions_; }
   storage::LogManager& logs() { return *logs_; }
   coordinator::GroupCoordinator& groups() { return *groups_; }
+  coordinator::TxnCoordinator& transactions() { return *txns_; }
   // The first advertised listener, with the bound port when the configured port was 0.
   Listener advertised_listener() const;
 
@@ -60,14 +65,28 @@ class Broker {
   // InvalidArgument if the name is not a legal topic name.
   absl::StatusOr<coordinator::TopicInfo> get_or_auto_create_topic(const std::string& name);
 
+  // Writes a transaction marker (control batch) for the producer to the partition and returns
+  // its offset; for a __consumer_offsets partition the group coordinator then commits or drops
+  // the producer's pending offsets. NotFound if the partition does not exist; the log's errors
+  // (INVALID_PRODUCER_EPOCH for an epoch older than the producer's) otherwise.
+  absl::StatusOr<int64_t> write_txn_marker(const std::string& topic, int32_t partition,
+                                           int64_t producer_id, int16_t producer_epoch, bool commit,
+                                           int32_t coordinator_epoch);
+
  private:
   explicit Broker(BrokerConfig config);
   absl::Status load_partitions();
   absl::Status open_partition_logs(const coordinator::TopicInfo& topic);
-  // Creates __consumer_offsets if missing, replays it into the group coordinator and starts
-  // the thread that runs the coordinator's timers.
+  // Creates __consumer_offsets if missing and replays it into the group coordinator.
   absl::Status start_group_coordinator();
-  void run_group_timers();
+  // Creates __transaction_state if missing, replays it, and finishes decided transactions.
+  absl::Status start_txn_coordinator();
+  // Creates an internal compacted topic with `partitions` partitions unless it exists; returns
+  // its partition count (fixed at creation).
+  absl::StatusOr<int32_t> ensure_internal_topic(const std::string& name, int32_t partitions,
+                                                int32_t segment_bytes);
+  // Runs the group and transaction coordinators' timers.
+  void run_coordinator_timers();
 
   BrokerConfig config_;
   std::unique_ptr<storage::LogManager> logs_;
@@ -76,9 +95,13 @@ class Broker {
   std::unique_ptr<Server> server_;
   std::unique_ptr<OffsetsTopic> offsets_topic_;
   std::unique_ptr<coordinator::GroupCoordinator> groups_;
-  std::thread group_timer_thread_;
-  std::mutex group_timer_mu_;  // guards stopping_ for group_timer_cv_
-  std::condition_variable group_timer_cv_;
+  std::unique_ptr<TxnStateTopic> txn_state_topic_;
+  std::unique_ptr<TxnMarkers> txn_markers_;
+  std::unique_ptr<coordinator::ProducerIdManager> producer_ids_;
+  std::unique_ptr<coordinator::TxnCoordinator> txns_;
+  std::thread timer_thread_;
+  std::mutex timer_mu_;  // guards stopping_ for timer_cv_
+  std::condition_variable timer_cv_;
   bool stopping_ = false;
 };
 

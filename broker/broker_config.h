@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "coordinator/group_types.h"
+#include "coordinator/txn_types.h"
 #include "storage/log_config.h"
 
 namespace gregor::broker {
@@ -42,6 +43,8 @@ struct BrokerConfig {
   coordinator::GroupConfig groups;  // group.* and offsets.* settings
   int16_t offsets_topic_replication_factor = 1;
   int32_t offsets_topic_segment_bytes = 104857600;
+  coordinator::TxnConfig transactions;  // transaction.* and transactional.id.* settings
+  int32_t transaction_state_log_segment_bytes = 104857600;
 
   // Keys that were set but are not known; main() warns about them.
   std::vector<std::string> unknown_keys;

@@ -1,10 +1,13 @@
 // absl::Status -> Kafka ErrorCode.
 #include "broker/error_mapping.h"
 
+#include "storage/kafka_error.h"
+
 namespace gregor::broker {
 
 protocol::ErrorCode error_for(const absl::Status& status) {
   using protocol::ErrorCode;
+  if (std::optional<ErrorCode> precise = storage::kafka_error_code(status)) return *precise;
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return ErrorCode::kNone;

@@ -29,6 +29,14 @@ const std::vector<ApiEntry>& api_table() {
       {18, 0, 3, handle_api_versions},
       {19, 0, 7, handle_create_topics},
       {20, 0, 6, handle_delete_topics},
+      // Idempotence and transactions. librdkafka 2.0.2 keeps its idempotent producer off unless
+      // InitProducerId v0 is listed; AddPartitionsToTxn stops at 3 (v4+ is KIP-890's
+      // broker-to-broker form).
+      {22, 0, 4, handle_init_producer_id},
+      {24, 0, 3, handle_add_partitions_to_txn},
+      {25, 0, 3, handle_add_offsets_to_txn},
+      {26, 0, 3, handle_end_txn},
+      {28, 0, 3, handle_txn_offset_commit},
       {42, 0, 2, handle_delete_groups},
       {47, 0, 0, handle_offset_delete},
   };

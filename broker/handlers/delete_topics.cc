@@ -3,6 +3,7 @@
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "broker/offsets_topic.h"
+#include "broker/txn_state_topic.h"
 #include "protocol/messages/delete_topics_request.h"
 #include "protocol/messages/delete_topics_response.h"
 
@@ -20,7 +21,7 @@ void delete_one(Broker& broker, const std::string& name,
     out.error_message = "Topic deletion is disabled.";
     return;
   }
-  if (name == kOffsetsTopic) {
+  if (name == kOffsetsTopic || name == kTransactionStateTopic) {
     out.error_code = protocol::code(ErrorCode::kInvalidTopicException);
     out.error_message = "The internal topic " + name + " cannot be deleted.";
     return;

@@ -1,6 +1,8 @@
 // Fetch (key 1, v4-12): read whole batches from each partition's log as file slices (sent with
 // sendfile), parking the request until min_bytes are there or max_wait_ms passes.
 // Sessionless: every answer carries session_id 0, which tells clients to send full requests.
+// read_committed stops at the last stable offset and lists the aborted transactions in the
+// returned range, so the client drops their records (and skips the control batches).
 #include <chrono>
 
 #include "broker/async_event.h"
@@ -52,23 +54,29 @@ int64_t read_all(Broker& broker, const FetchRequest& req, int16_t version, Fetch
       // so a consumer can always make progress.
       bool first = total == 0;
       int64_t limit = std::min<int64_t>(p.partition_max_bytes, budget - total);
+      const bool committed = req.isolation_level == kReadCommitted;
       absl::StatusOr<storage::ReadInfo> read;
       if (limit > 0 || first) {
-        read = log.read(p.fetch_offset, std::max<int64_t>(limit, 0), first);
+        read = log.read(p.fetch_offset, std::max<int64_t>(limit, 0), first, committed);
       } else {
-        read = log.read(p.fetch_offset, 0, false);
+        read = log.read(p.fetch_offset, 0, false, committed);
       }
       if (!read.ok()) {
         out.error_code = protocol::code(error_for(read.status()));
         out.high_watermark = log.log_end_offset();
-        out.last_stable_offset = out.high_watermark;
+        out.last_stable_offset = log.last_stable_offset();
         out.log_start_offset = log.log_start_offset();
         continue;
       }
       out.error_code = protocol::code(ErrorCode::kNone);
       out.high_watermark = read->high_watermark;
-      out.last_stable_offset = read->high_watermark;  // no transactions yet: LSO == HW
+      out.last_stable_offset = read->last_stable_offset;
       out.log_start_offset = read->log_start_offset;
+      if (out.aborted_transactions) {
+        for (const storage::AbortedTxn& a : read->aborted) {
+          out.aborted_transactions->push_back({a.producer_id, a.first_offset});
+        }
+      }
       out.records.slices = std::move(read->slices);
       total += read->bytes;
     }

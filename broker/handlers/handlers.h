@@ -23,5 +23,10 @@ asio::awaitable<Response> handle_list_groups(RequestContext& ctx);
 asio::awaitable<Response> handle_describe_groups(RequestContext& ctx);
 asio::awaitable<Response> handle_delete_groups(RequestContext& ctx);
 asio::awaitable<Response> handle_offset_delete(RequestContext& ctx);
+asio::awaitable<Response> handle_init_producer_id(RequestContext& ctx);
+asio::awaitable<Response> handle_add_partitions_to_txn(RequestContext& ctx);
+asio::awaitable<Response> handle_add_offsets_to_txn(RequestContext& ctx);
+asio::awaitable<Response> handle_end_txn(RequestContext& ctx);
+asio::awaitable<Response> handle_txn_offset_commit(RequestContext& ctx);
 
 }  // namespace gregor::broker

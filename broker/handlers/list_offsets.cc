@@ -40,23 +40,30 @@ asio::awaitable<Response> handle_list_offsets(RequestContext& ctx) {
         continue;
       }
       storage::Log& log = partition->log();
+      // read_committed (v2+) sees the log only up to its last stable offset.
+      const int64_t fetchable =
+          req.isolation_level == 1 ? log.last_stable_offset() : log.log_end_offset();
       out.error_code = protocol::code(ErrorCode::kNone);
       out.leader_epoch = 0;
       if (p.timestamp == kLatest) {
-        out.offset = log.log_end_offset();  // == last stable offset without transactions
+        out.offset = fetchable;
       } else if (p.timestamp == kEarliest ||
                  (p.timestamp == kEarliestLocal && ctx.version() >= 8)) {
         out.offset = log.log_start_offset();
       } else if (p.timestamp == kMaxTimestamp && ctx.version() >= 7) {
         auto [offset, ts] = log.max_timestamp_offset();
-        out.offset = offset;
-        out.timestamp = ts;
+        if (offset < fetchable) {
+          out.offset = offset;
+          out.timestamp = ts;
+        }
       } else if (p.timestamp < 0) {
         out.error_code = protocol::code(ErrorCode::kInvalidRequest);
       } else {
         auto [offset, ts] = log.offset_for_timestamp(p.timestamp);
-        out.offset = offset;
-        out.timestamp = ts;
+        if (offset < fetchable) {
+          out.offset = offset;
+          out.timestamp = ts;
+        }
       }
     }
   }

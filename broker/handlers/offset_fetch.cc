@@ -48,7 +48,8 @@ asio::awaitable<Response> handle_offset_fetch(RequestContext& ctx) {
   OffsetFetchResponse resp;
   if (ctx.version() >= 8) {
     for (const auto& g : req.groups) {
-      coordinator::OffsetFetchResult result = groups.fetch_offsets(g.group_id, wanted(g.topics));
+      coordinator::OffsetFetchResult result =
+          groups.fetch_offsets(g.group_id, wanted(g.topics), req.require_stable);
       auto& out = resp.groups.emplace_back();
       out.group_id = g.group_id;
       out.error_code = protocol::code(result.error);
@@ -56,7 +57,8 @@ asio::awaitable<Response> handle_offset_fetch(RequestContext& ctx) {
     }
     co_return encode_response(resp, ctx.version());
   }
-  coordinator::OffsetFetchResult result = groups.fetch_offsets(req.group_id, wanted(req.topics));
+  coordinator::OffsetFetchResult result =
+      groups.fetch_offsets(req.group_id, wanted(req.topics), req.require_stable);
   resp.error_code = protocol::code(result.error);
   fill(result, resp.topics);
   if (ctx.version() < 2 && result.error != protocol::ErrorCode::kNone) {

@@ -1,5 +1,8 @@
 // Produce (key 0): validate and append each partition's batches; answer after the acks the
 // client asked for (acks=all waits for the grouped fdatasync unless gregor.acks.all.fsync=false).
+// Idempotent and transactional batches are checked against the partition's producer state by
+// the log: a retried batch answers with its original offsets, sequence gaps and stale epochs
+// with Kafka's errors.
 #include <memory>
 
 #include "broker/async_event.h"
@@ -8,6 +11,7 @@
 #include "broker/handlers/handlers.h"
 #include "broker/offsets_topic.h"
 #include "broker/partition_manager.h"
+#include "broker/txn_state_topic.h"
 #include "protocol/messages/produce_request.h"
 #include "protocol/messages/produce_response.h"
 #include "spdlog/spdlog.h"
@@ -75,7 +79,7 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
       auto& out = t.partition_responses.emplace_back();
       out.index = p.index;
       out.base_offset = -1;
-      if (topic.name == kOffsetsTopic) {
+      if (topic.name == kOffsetsTopic || topic.name == kTransactionStateTopic) {
         // Only the group coordinator writes there (Kafka: "Cannot append to internal topic").
         out.error_code = protocol::code(ErrorCode::kInvalidTopicException);
         out.error_message = "Cannot append to internal topic " + topic.name;
@@ -105,7 +109,7 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
       out.base_offset = info->base_offset;
       out.log_append_time_ms = info->log_append_time;
       out.log_start_offset = info->log_start_offset;
-      partition->notify_appended();
+      if (!info->duplicate) partition->notify_appended();
       if (wait_for_sync) {
         auto result = std::make_shared<ErrorCode>(ErrorCode::kNone);
         sync_results.emplace_back(&out, result);
