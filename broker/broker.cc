@@ -143,19 +143,25 @@ void Broker::run_coordinator_timers() {
   }
 }
 
-absl::StatusOr<int64_t> Broker::write_txn_marker(const std::string& topic, int32_t partition_id,
-                                                 int64_t producer_id, int16_t producer_epoch,
-                                                 bool commit, int32_t coordinator_epoch) {
+void Broker::when_durable(const std::shared_ptr<Partition>& partition, int64_t offset,
+                          std::function<void(absl::Status)> done) {
+  if (!config_.acks_all_fsync) return done(absl::OkStatus());
+  logs_->flusher().request(partition->log_ptr(), offset, std::move(done));
+}
+
+void Broker::write_txn_marker(const std::string& topic, int32_t partition_id, int64_t producer_id,
+                              int16_t producer_epoch, bool commit, int32_t coordinator_epoch,
+                              std::function<void(absl::Status)> done) {
   std::shared_ptr<Partition> partition = partitions_->get(topic, partition_id);
   if (!partition) {
-    return absl::NotFoundError(absl::StrCat("partition ", topic, "-", partition_id));
+    return done(absl::NotFoundError(absl::StrCat("partition ", topic, "-", partition_id)));
   }
   absl::StatusOr<storage::AppendInfo> info =
       partition->log().append_control(producer_id, producer_epoch, commit, coordinator_epoch);
-  if (!info.ok()) return info.status();
+  if (!info.ok()) return done(info.status());
   if (topic == kOffsetsTopic) groups_->complete_txn(partition_id, producer_id, commit);
   partition->notify_appended();
-  return info->last_offset;
+  when_durable(partition, info->last_offset, std::move(done));
 }
 
 absl::Status Broker::open_partition_logs(const coordinator::TopicInfo& topic) {

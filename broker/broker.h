@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,7 @@ class TxnCoordinator;
 namespace gregor::broker {
 
 class OffsetsTopic;
+class Partition;
 class PartitionManager;
 class Server;
 class TxnMarkers;
@@ -65,13 +67,20 @@ class Broker {
   // InvalidArgument if the name is not a legal topic name.
   absl::StatusOr<coordinator::TopicInfo> get_or_auto_create_topic(const std::string& name);
 
-  // Writes a transaction marker (control batch) for the producer to the partition and returns
-  // its offset; for a __consumer_offsets partition the group coordinator then commits or drops
-  // the producer's pending offsets. NotFound if the partition does not exist; the log's errors
-  // (INVALID_PRODUCER_EPOCH for an epoch older than the producer's) otherwise.
-  absl::StatusOr<int64_t> write_txn_marker(const std::string& topic, int32_t partition,
-                                           int64_t producer_id, int16_t producer_epoch, bool commit,
-                                           int32_t coordinator_epoch);
+  // Calls `done` once the partition's log holds `offset` durably: after the grouped fdatasync,
+  // or at once with gregor.acks.all.fsync=false (Kafka's acks=all on a single node). `done`
+  // may run on the flusher's thread or inside this call.
+  void when_durable(const std::shared_ptr<Partition>& partition, int64_t offset,
+                    std::function<void(absl::Status)> done);
+
+  // Writes a transaction marker (control batch) for the producer to the partition and calls
+  // `done` once it is durable; for a __consumer_offsets partition the group coordinator then
+  // commits or drops the producer's pending offsets. NotFound if the partition does not exist;
+  // the log's errors (INVALID_PRODUCER_EPOCH for an epoch older than the producer's,
+  // TRANSACTION_COORDINATOR_FENCED) otherwise.
+  void write_txn_marker(const std::string& topic, int32_t partition, int64_t producer_id,
+                        int16_t producer_epoch, bool commit, int32_t coordinator_epoch,
+                        std::function<void(absl::Status)> done);
 
  private:
   explicit Broker(BrokerConfig config);

@@ -7,8 +7,6 @@
 #include "fmt/format.h"
 #include "protocol/record_batch.h"
 #include "spdlog/spdlog.h"
-#include "storage/flusher.h"
-#include "storage/log_manager.h"
 #include "storage/record_reader.h"
 
 namespace gregor::broker {
@@ -82,11 +80,7 @@ void OffsetsTopic::append_batch(int32_t offsets_partition,
     return;
   }
   partition->notify_appended();
-  if (!broker_.config().acks_all_fsync) {
-    done(absl::OkStatus());
-    return;
-  }
-  broker_.logs().flusher().request(partition->log_ptr(), info->last_offset, std::move(done));
+  broker_.when_durable(partition, info->last_offset, std::move(done));
 }
 
 absl::Status OffsetsTopic::load_into(coordinator::GroupCoordinator& groups) {

@@ -10,8 +10,6 @@
 #include "fmt/format.h"
 #include "protocol/record_batch.h"
 #include "spdlog/spdlog.h"
-#include "storage/flusher.h"
-#include "storage/log_manager.h"
 #include "storage/record_reader.h"
 
 namespace gregor::broker {
@@ -62,8 +60,7 @@ void TxnStateTopic::append(int32_t partition_id, std::string key, std::optional<
   absl::StatusOr<storage::AppendInfo> info = partition->log().append(*batch);
   if (!info.ok()) return done(info.status());
   partition->notify_appended();
-  if (!broker_.config().acks_all_fsync) return done(absl::OkStatus());
-  broker_.logs().flusher().request(partition->log_ptr(), info->last_offset, std::move(done));
+  broker_.when_durable(partition, info->last_offset, std::move(done));
 }
 
 absl::Status TxnStateTopic::load_into(coordinator::TxnCoordinator& txns) {
@@ -96,24 +93,11 @@ void TxnMarkers::write_markers(int64_t producer_id, int16_t producer_epoch, bool
                                std::function<void(absl::Status)> done) {
   auto countdown = std::make_shared<Countdown>(partitions.size() + 1, std::move(done));
   for (const coordinator::TopicPartition& tp : partitions) {
-    absl::StatusOr<int64_t> offset = broker_.write_txn_marker(
-        tp.topic, tp.partition, producer_id, producer_epoch, commit, coordinator_epoch);
-    if (absl::IsNotFound(offset.status())) {
-      // The topic was deleted during the transaction: nothing left to mark.
-      countdown->complete(absl::OkStatus());
-      continue;
-    }
-    if (!offset.ok() || !broker_.config().acks_all_fsync) {
-      countdown->complete(offset.status());
-      continue;
-    }
-    std::shared_ptr<Partition> partition = broker_.partitions().get(tp.topic, tp.partition);
-    if (!partition) {
-      countdown->complete(absl::OkStatus());
-      continue;
-    }
-    broker_.logs().flusher().request(partition->log_ptr(), *offset,
-                                     [countdown](absl::Status s) { countdown->complete(s); });
+    broker_.write_txn_marker(tp.topic, tp.partition, producer_id, producer_epoch, commit,
+                             coordinator_epoch, [countdown](absl::Status s) {
+                               // A topic deleted during the transaction has nothing to mark.
+                               countdown->complete(absl::IsNotFound(s) ? absl::OkStatus() : s);
+                             });
   }
   countdown->complete(absl::OkStatus());
 }

@@ -36,9 +36,15 @@ const std::vector<ApiEntry>& api_table() {
       {24, 0, 3, handle_add_partitions_to_txn},
       {25, 0, 3, handle_add_offsets_to_txn},
       {26, 0, 3, handle_end_txn},
+      // Kafka's coordinators send WriteTxnMarkers to partition leaders; ours is served for
+      // aborting hanging transactions by hand (kafka-transactions.sh, gregorctl txn abort).
+      {27, 0, 1, handle_write_txn_markers},
       {28, 0, 3, handle_txn_offset_commit},
       {42, 0, 2, handle_delete_groups},
       {47, 0, 0, handle_offset_delete},
+      {61, 0, 0, handle_describe_producers},
+      {65, 0, 0, handle_describe_transactions},
+      {66, 0, 1, handle_list_transactions},
   };
   return table;
 }

@@ -28,5 +28,9 @@ asio::awaitable<Response> handle_add_partitions_to_txn(RequestContext& ctx);
 asio::awaitable<Response> handle_add_offsets_to_txn(RequestContext& ctx);
 asio::awaitable<Response> handle_end_txn(RequestContext& ctx);
 asio::awaitable<Response> handle_txn_offset_commit(RequestContext& ctx);
+asio::awaitable<Response> handle_write_txn_markers(RequestContext& ctx);
+asio::awaitable<Response> handle_describe_producers(RequestContext& ctx);
+asio::awaitable<Response> handle_describe_transactions(RequestContext& ctx);
+asio::awaitable<Response> handle_list_transactions(RequestContext& ctx);
 
 }  // namespace gregor::broker

@@ -44,6 +44,12 @@ class BadInput(BrokerTestCase):
                 self.assertEqual(apis[3][0], 0, "Metadata v0 is kafka-python's probe")
                 self.assertEqual(apis[10][0], 0, "FindCoordinator v0 gates LZ4 in librdkafka")
                 self.assertEqual(apis[18], (0, 3))
+                self.assertEqual(apis[22], (0, 4), "InitProducerId v0 gates librdkafka's "
+                                 "idempotent producer")
+                # Transactions (librdkafka's txnmgr asks for v0 of each).
+                for key, top in ((24, 3), (25, 3), (26, 3), (27, 1), (28, 3)):
+                    self.assertEqual(apis[key], (0, top), f"API {key}")
+                self.assertEqual((apis[61], apis[65], apis[66]), ((0, 0), (0, 0), (0, 1)))
 
     def test_api_versions_unknown_version(self):
         s = self.connect()
