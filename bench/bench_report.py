@@ -45,7 +45,8 @@ Numbers in this file are written by `make bench` (`bench/run_bench.py`); edit th
   watermarks of all partitions report every record (ListOffsets).
 - **Reproduce.** `make bench` (full, ~10-15 min on 2 cores), or
   `/usr/bin/python3 bench/run_bench.py --build build --quick`; `--only groups` runs just the
-  consumer-group part (rebalance, commits) and replaces only its section of this file; `--big`
+  consumer-group part (rebalance, commits) and `--only transactions` just the idempotence and
+  transactions part, and each replaces only its own section of this file; `--big`
   writes the issue's 10 GB before the restart; `--no-broker` measures the mock only; `--help`
   for the rest.
 """
@@ -183,9 +184,6 @@ def _failures(results):
     return notes
 
 
-GROUPS_BEGIN = "<!-- groups: written by bench/run_bench.py (groups part) -->"
-GROUPS_END = "<!-- groups: end -->"
-
 GROUPS_METHOD = """\
 Consumer groups, on a broker of their own started with `group.initial.rebalance.delay.ms=0`
 (`gregor_perf --mode rebalance|commit`, librdkafka high-level consumers, one `rd_kafka_t` and
@@ -265,7 +263,8 @@ def _groups_block(results, extra):
     load = " / ".join(", ".join(f"{x:.1f}" for x in extra[k]) for k in ("load_start", "load_end"))
     commit = dict(_machine()).get("Commit", "?")
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [GROUPS_BEGIN, "## Consumer groups (broker only)\n",
+    begin, end = _markers("groups")
+    parts = [begin, "## Consumer groups (broker only)\n",
              GROUPS_METHOD.format(members=rb_key[1], partitions=rb_key[2], groups=cm_key[1]),
              f"Run {date} at commit {commit}, {a.repeats} repeat(s), load average 1/5/15 min "
              f"start / end {load}.\n",
@@ -277,41 +276,137 @@ def _groups_block(results, extra):
                         "broker CPU-s per 1k commits", "ok runs"), cm_rows)]
     if notes:
         parts.append("\n" + "\n".join(f"- {n}" for n in notes))
-    parts.append(GROUPS_END)
+    parts.append(end)
     return "\n".join(parts) + "\n"
 
 
-def _splice_groups(old, block):
-    """Puts the groups block into an existing report: in place of the previous one, else before
+TXN_METHOD = """\
+Idempotence and transactions, on a broker of their own (`gregor_perf`, one librdkafka producer,
+{size} B records round-robin over {partitions} partitions, `linger.ms=5`, acks=all, so every
+run waits for the grouped fdatasync). Per repeat, in an order that rotates between repeats:
+*plain* (`enable.idempotence=false`), *idempotent* (`enable.idempotence=true`) and
+*transactional* runs (`transactional.id` set; `begin_transaction`, the records,
+`commit_transaction`, for {txn_big:,} and for {txn_small} records per transaction), each on a
+fresh topic. Commit latency is the time `commit_transaction()` takes (it flushes the
+transaction's last records, then EndTxn, which Gregor answers once the commit decision and the
+markers of every partition are durable). The ratios are medians of the ratios within a repeat.
+"""
+
+
+def _paired_ratio(num, den):
+    """Median over repeats of num/den records/s, pairing runs of the same repeat."""
+    vals = [n["records_per_s"] / d["records_per_s"] for n, d in zip(num, den)
+            if n.get("ok") and d.get("ok") and d.get("records_per_s")]
+    return statistics.median(vals) if vals else None
+
+
+def _txn_block(results, extra):
+    """The idempotence/transactions section with its own targets, as a marked block."""
+    plain = results.get(("txn-compare", "plain"), {}).get("broker", [])
+    idem = results.get(("txn-compare", "idempotent"), {}).get("broker", [])
+    txn_keys = sorted((k for k in results if k[0] == "txn"), key=lambda k: -k[1])
+    big = results.get(txn_keys[0], {}).get("broker", []) if txn_keys else []
+    idem_ratio, big_ratio = _paired_ratio(idem, plain), _paired_ratio(big, idem)
+    size = next((r["record_size"] for r in plain + idem if r.get("ok")), 1024)
+    partitions = next((r["partitions"] for r in plain + idem if r.get("ok")), 6)
+    big_n = txn_keys[0][1] if txn_keys else 10000
+    small_n = txn_keys[-1][1] if len(txn_keys) > 1 else 100
+    targets = [
+        ("Idempotent vs plain producer, records/s", "within 5% (>= 0.95x)",
+         _fmt(idem_ratio, ".3f") + ("x" if idem_ratio is not None else ""),
+         _status(None if idem_ratio is None else idem_ratio >= 0.95)),
+        (f"{big_n:,}-record transactions vs idempotent, records/s", "within 10% (>= 0.90x)",
+         _fmt(big_ratio, ".3f") + ("x" if big_ratio is not None else ""),
+         _status(None if big_ratio is None else big_ratio >= 0.90)),
+    ]
+    rows = []
+    for name, runs in (("plain", plain), ("idempotent", idem)):
+        rows.append((name, "—", _fmt(_median(runs, "records_per_s"), ",.0f"),
+                     _fmt(_median(runs, "mb_per_s")), "—", "—", _fmt(_cpu_per_gb(runs), ".2f"),
+                     " / ".join(_fmt(r.get("records_per_s"), ",.0f") for r in runs if r.get("ok")),
+                     _runs_note(runs)))
+    for key in txn_keys:
+        runs = results[key].get("broker", [])
+        rows.append((f"transactional, {key[1]:,} per txn", _fmt(_median(runs, "transactions"), ".0f"),
+                     _fmt(_median(runs, "records_per_s"), ",.0f"), _fmt(_median(runs, "mb_per_s")),
+                     _fmt(_median(runs, "commit_p50_ms"), ".2f"),
+                     _fmt(_median(runs, "commit_p99_ms"), ".2f"), _fmt(_cpu_per_gb(runs), ".2f"),
+                     " / ".join(_fmt(r.get("records_per_s"), ",.0f") for r in runs if r.get("ok")),
+                     _runs_note(runs)))
+    notes = _failures({k: v for k, v in results.items() if k[0] in ("txn", "txn-compare")})
+    if extra.get("txn_error"):
+        notes.append(f"transactions: {extra['txn_error']}")
+    a = extra["args"]
+    load = " / ".join(", ".join(f"{x:.1f}" for x in extra[k]) for k in ("load_start", "load_end"))
+    commit = dict(_machine()).get("Commit", "?")
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    begin, end = _markers("transactions")
+    parts = [begin, "## Idempotence and transactions (broker only)\n",
+             TXN_METHOD.format(size=size, partitions=partitions, txn_big=big_n, txn_small=small_n),
+             f"Run {date} at commit {commit}, {a.repeats} repeat(s), load average 1/5/15 min "
+             f"start / end {load}.\n",
+             _md_table(("target", "goal", "measured (broker)", "status"), targets), "",
+             _md_table(("producer", "transactions", "rec/s", "MB/s", "commit p50 ms",
+                        "commit p99 ms", "broker CPU-s/GB", "runs rec/s", "ok runs"), rows)]
+    if notes:
+        parts.append("\n" + "\n".join(f"- {n}" for n in notes))
+    parts.append(end)
+    return "\n".join(parts) + "\n"
+
+
+# The parts that write a block of their own, which a run of only such parts splices into the
+# existing report: name -> (builder, result keys that show the part ran, error key).
+BLOCKS = {
+    "groups": (_groups_block, ("rebalance", "commit"), "groups_error"),
+    "transactions": (_txn_block, ("txn", "txn-compare"), "txn_error"),
+}
+
+
+def _markers(name):
+    return (f"<!-- {name}: written by bench/run_bench.py ({name} part) -->",
+            f"<!-- {name}: end -->")
+
+
+def _splice_block(old, name, block):
+    """Puts a part's block into an existing report: in place of the previous one, else before
     the notes, else at the end."""
-    if GROUPS_BEGIN in old and GROUPS_END in old:
-        head, rest = old.split(GROUPS_BEGIN, 1)
-        return head + block.rstrip("\n") + rest.split(GROUPS_END, 1)[1]
+    begin, end = _markers(name)
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        return head + block.rstrip("\n") + rest.split(end, 1)[1]
     if "\n## Notes\n" in old:
         head, rest = old.split("\n## Notes\n", 1)
         return head + "\n" + block + "\n## Notes\n" + rest
     return old.rstrip("\n") + "\n\n" + block
 
 
-def _old_groups_block(old):
-    if old and GROUPS_BEGIN in old and GROUPS_END in old:
-        return GROUPS_BEGIN + old.split(GROUPS_BEGIN, 1)[1].split(GROUPS_END, 1)[0] + GROUPS_END \
-            + "\n"
+def _old_block(old, name):
+    begin, end = _markers(name)
+    if old and begin in old and end in old:
+        return begin + old.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
     return None
 
 
-def render(results, extra, old=None, groups_only=False):
-    """The report; with groups_only (and an existing report in `old`) only the groups block of
-    `old` is replaced, so the other sections keep their earlier numbers."""
-    ran_groups = any(k[0] in ("rebalance", "commit") for k in results) or extra.get("groups_error")
-    block = _groups_block(results, extra) if ran_groups else _old_groups_block(old)
-    if groups_only and old:
-        return SimpleNamespace(markdown=_splice_groups(old, block or ""), table=block or "")
+def render(results, extra, old=None, blocks_only=False):
+    """The report; with blocks_only (and an existing report in `old`) only the blocks of the
+    parts that ran are replaced in `old`, so the other sections keep their earlier numbers."""
+    blocks = {}
+    for name, (build, kinds, error_key) in BLOCKS.items():
+        ran = any(k[0] in kinds for k in results) or extra.get(error_key)
+        blocks[name] = (build(results, extra), True) if ran else (_old_block(old, name), False)
+    if blocks_only and old:
+        markdown = old
+        for name, (block, ran) in blocks.items():
+            if ran:
+                markdown = _splice_block(markdown, name, block)
+        return SimpleNamespace(markdown=markdown,
+                               table="\n".join(b for b, ran in blocks.values() if ran))
+    block_kinds = {kind for _, kinds, _ in BLOCKS.values() for kind in kinds}
     a = extra["args"]
     tput, cons, lat = _sections(results)
     targets = _targets(results, extra)
     notes = list(extra["notes"]) + _failures(
-        {k: v for k, v in results.items() if k[0] not in ("rebalance", "commit")})
+        {k: v for k, v in results.items() if k[0] not in block_kinds})
     for k in ("rss_error", "restart_error"):
         if extra.get(k):
             notes.append(f"{k.split('_')[0]}: {extra[k]}")
@@ -340,8 +435,9 @@ def render(results, extra, old=None, groups_only=False):
              "\n## Consume throughput (reading back the acks=1 topics)\n", _md_table(ch, cons),
              f"\n## Latency at {20000:,} records/s, linger.ms=0\n", _md_table(lh, lat),
              "\n## Memory and restart (broker only)\n", _md_table(("", ""), mem)]
-    if block:
-        parts.append("\n" + block)
+    for block, _ in blocks.values():
+        if block:
+            parts.append("\n" + block)
     if notes:
         parts.append("\n## Notes\n\n" + "\n".join(f"- {n}" for n in notes))
     markdown = "\n".join(parts) + "\n"
@@ -349,5 +445,5 @@ def render(results, extra, old=None, groups_only=False):
         _md_table(("target", "goal", "measured (broker)", "status"), targets), "",
         _md_table(th, tput), "", _md_table(ch, cons), "", _md_table(lh, lat), "",
         _md_table(("", ""), mem), "", f"load average at start / end: {load}"] +
-        [f"note: {n}" for n in notes] + ([block] if block else []))
+        [f"note: {n}" for n in notes] + [b for b, _ in blocks.values() if b])
     return SimpleNamespace(markdown=markdown, table=table)

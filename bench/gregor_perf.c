@@ -13,13 +13,14 @@
 static void usage(void) {
   fprintf(stderr,
           "usage: gregor_perf --mode MODE [--mock]\n"
-          "  MODE: produce|consume|create-topic|wait-topic|offsets|rebalance|commit\n"
+          "  MODE: produce|consume|create-topic|wait-topic|offsets|rebalance|commit|txn\n"
           "  [--bootstrap H:P] [--topic T] [--records N] [--record-size B] [--acks 0|1|all]\n"
           "  [--partitions P] [--replication-factor R] [--linger-ms L] [--batch-size B]\n"
           "  [--batch-num-messages N] [--rate R (records/s, 0 = unlimited)] [--timeout-s S]\n"
           "  [--warmup-records N (left out of latency)]\n"
           "  [--members N (rebalance, default 10)] [--groups G (commit, default 100)]\n"
-          "  [--duration-s S (commit, default 10)] [--config key=value]...\n");
+          "  [--duration-s S (commit, default 10)] [--txn-records N (txn, default 100)]\n"
+          "  [--config key=value]...\n");
   exit(2);
 }
 
@@ -36,7 +37,8 @@ static Options parse_options(int argc, char** argv) {
                .timeout_s = 120,
                .members = 10,
                .groups = 100,
-               .duration_s = 10};
+               .duration_s = 10,
+               .txn_records = 100};
   static const struct option kLong[] = {{"mode", required_argument, 0, 'm'},
                                         {"bootstrap", required_argument, 0, 'b'},
                                         {"topic", required_argument, 0, 't'},
@@ -56,6 +58,7 @@ static Options parse_options(int argc, char** argv) {
                                         {"members", required_argument, 0, 'G'},
                                         {"groups", required_argument, 0, 'g'},
                                         {"duration-s", required_argument, 0, 'D'},
+                                        {"txn-records", required_argument, 0, 'x'},
                                         {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", kLong, NULL)) != -1) {
@@ -114,6 +117,9 @@ static Options parse_options(int argc, char** argv) {
       case 'D':
         o.duration_s = atof(optarg);
         break;
+      case 'x':
+        o.txn_records = atol(optarg);
+        break;
       case 'X':
         if (o.config_count == kMaxConfigs) usage();
         o.configs[o.config_count++] = optarg;
@@ -122,10 +128,10 @@ static Options parse_options(int argc, char** argv) {
         usage();
     }
   }
-  if (strcmp(o.mode, "produce") == 0 && o.records < 1) usage();
+  if ((strcmp(o.mode, "produce") == 0 || strcmp(o.mode, "txn") == 0) && o.records < 1) usage();
   if (optind != argc || o.records < 0 || o.warmup_records < 0 || o.record_size < 0 ||
       o.partitions < 1 || o.timeout_s < 1 || o.rate < 0 || o.members < 1 || o.groups < 1 ||
-      o.duration_s <= 0) {
+      o.duration_s <= 0 || o.txn_records < 1) {
     usage();
   }
   return o;
@@ -159,6 +165,8 @@ int main(int argc, char** argv) {
     rc = run_rebalance(&o);
   } else if (strcmp(o.mode, "commit") == 0) {
     rc = run_commit(&o);
+  } else if (strcmp(o.mode, "txn") == 0) {
+    rc = run_txn(&o);
   } else {
     usage();
     rc = 2;

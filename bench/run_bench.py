@@ -17,9 +17,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_report  # noqa: E402  (lives next to this script)
 
 LAT_RATE = 20000
-PARTS = ["throughput", "latency", "rss", "restart", "groups"]
+PARTS = ["throughput", "latency", "rss", "restart", "groups", "transactions"]
+# Parts on brokers of their own, each writing its own block of the report.
+BLOCK_PARTS = ["groups", "transactions"]
 REBALANCE_MEMBERS, REBALANCE_PARTITIONS = 10, 60
 COMMIT_GROUPS, COMMIT_PARTITIONS = 100, 10
+TXN_SIZE, TXN_PARTITIONS, TXN_BIG, TXN_SMALL = 1024, 6, 10000, 100
 
 
 def parse_args():
@@ -37,8 +40,8 @@ def parse_args():
     p.add_argument("--perf", help="gregor_perf binary (default <build>/bench/gregor_perf)")
     p.add_argument("--skip", action="append", default=[], choices=PARTS, help="leave out a part")
     p.add_argument("--only", action="append", default=[], choices=PARTS,
-                   help="run only this part (repeatable); with only `groups` the other sections "
-                   "of the existing report are kept as they are")
+                   help="run only this part (repeatable); with only `groups` and/or "
+                   "`transactions` the other sections of the existing report are kept as they are")
     p.add_argument("--out", default=os.path.join(REPO, "docs", "BENCHMARKS.md"))
     p.add_argument("--no-write", action="store_true", help="print only; keep docs untouched")
     p.add_argument("--json", help="also dump every raw run to this file")
@@ -359,6 +362,45 @@ def groups(runner, broker_bin, work, a, results, extra):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def transactions(runner, broker_bin, work, a, results, extra):
+    """Plain vs idempotent vs transactional producers on a broker of their own, each repeat
+    running every kind once in an order that rotates, so that drift of the machine's speed
+    spreads over all of them."""
+    data = tempfile.mkdtemp(prefix="txn-", dir=work)
+    b = Broker(broker_bin, data, work)
+    records = 60000 if a.quick else 200000
+    base = ["--records", records, "--record-size", TXN_SIZE, "--partitions", TXN_PARTITIONS]
+    kinds = [
+        (("txn-compare", "plain"), ["--mode", "produce", "--acks", "all", "--config",
+                                    "enable.idempotence=false"] + base),
+        (("txn-compare", "idempotent"), ["--mode", "produce", "--acks", "all", "--config",
+                                         "enable.idempotence=true"] + base),
+        (("txn", TXN_BIG), ["--mode", "txn", "--txn-records", TXN_BIG] + base),
+        # Small transactions commit often: fewer records keep the run short.
+        (("txn", TXN_SMALL), ["--mode", "txn", "--txn-records", TXN_SMALL, "--records",
+                              records // 10, "--record-size", TXN_SIZE, "--partitions",
+                              TXN_PARTITIONS]),
+    ]
+    try:
+        b.start()
+        for rep in range(a.repeats):
+            order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
+            for key, argv in order:
+                topic = f"txn-{key[1]}-r{rep}"
+                made = runner.create_topic(b, topic, TXN_PARTITIONS)
+                progress(f"transactions: {' '.join(map(str, key))} repeat {rep + 1}")
+                run = made if not made.get("ok") else runner.on_broker(b, argv + ["--topic", topic])
+                results.setdefault(key, {}).setdefault("broker", []).append(run)
+    except (RuntimeError, OSError) as e:
+        extra["txn_error"] = str(e)
+    finally:
+        _, rc = b.stop()
+        if rc not in (0, None):
+            extra["notes"].append(f"gregord exited with {rc} after SIGTERM (transactions "
+                                  f"broker); log: {b.log_tail()}")
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def du_bytes(path):
     """Allocated bytes like du: preallocated or sparse files count only what they hold."""
     total = 0
@@ -389,13 +431,13 @@ def main():
     runner = Runner(a, perf)
     results, extra = {}, {"notes": [], "load_start": os.getloadavg()}
     broker = None
-    groups_only = set(a.skip) >= set(PARTS) - {"groups"}
+    blocks_only = set(a.skip) >= set(PARTS) - set(BLOCK_PARTS)
     if a.no_broker:
         extra["notes"].append("Broker rows skipped: run with --no-broker.")
     elif not os.access(broker_bin, os.X_OK):
         extra["notes"].append(f"Broker rows skipped: {os.path.relpath(broker_bin, REPO)} does not "
                               "exist yet; only the mock reference was measured.")
-    elif not groups_only:  # the group runs start a broker of their own
+    elif not blocks_only:  # the block parts start brokers of their own
         broker = Broker(broker_bin, tempfile.mkdtemp(prefix="matrix-", dir=work), work)
         try:
             broker.start()
@@ -419,6 +461,8 @@ def main():
                 restart(runner, broker_bin, work, a, extra)
         if "groups" not in a.skip and not a.no_broker and os.access(broker_bin, os.X_OK):
             groups(runner, broker_bin, work, a, results, extra)
+        if "transactions" not in a.skip and not a.no_broker and os.access(broker_bin, os.X_OK):
+            transactions(runner, broker_bin, work, a, results, extra)
     finally:
         if broker is not None:
             broker.kill()
@@ -430,7 +474,7 @@ def main():
     if os.path.exists(a.out):
         with open(a.out) as f:
             old = f.read()
-    report = bench_report.render(results, extra, old=old, groups_only=groups_only)
+    report = bench_report.render(results, extra, old=old, blocks_only=blocks_only)
     print(report.table)
     if a.json:
         with open(a.json, "w") as f:

@@ -336,22 +336,33 @@ void TxnCoordinator::send_markers(const TxnMetadata& prepared, std::function<voi
               it->second.markers_failed = true;
               actions.push_back([then] { then(ErrorCode::kNone); });
             } else {
-              it->second.pending = false;
-              TxnMetadata complete = prepared;
+              // The client is answered once the markers are durable; the Complete state is
+              // not waited for. A crash that loses it leaves the Prepare state in the log and
+              // complete_load() writes the markers again, which changes nothing. The entry stays
+              // pending only until the record is in the log, so that the next transition is
+              // appended after it (and its fdatasync covers this one).
+              TxnMetadata& complete = it->second.md;
               complete.state = commit ? TxnState::kCompleteCommit : TxnState::kCompleteAbort;
               complete.partitions.clear();
               complete.last_update_ms = clock_->now_ms();
-              persist(
+              const std::string tid = prepared.transactional_id;
+              append_state(
                   complete,
-                  [this, tid = prepared.transactional_id, then](ErrorCode err) {
-                    if (err != ErrorCode::kNone) {
-                      std::lock_guard lock(mu_);
-                      auto e = txns_.find(tid);
-                      if (e != txns_.end()) e->second.markers_failed = true;
+                  [tid](absl::Status st) {
+                    if (!st.ok()) {
+                      spdlog::warn("transactional id {}: writing the Complete state failed: {}",
+                                   tid, std::string(st.message()));
                     }
-                    then(ErrorCode::kNone);
                   },
                   actions);
+              actions.push_back([this, tid, then] {
+                {
+                  std::lock_guard lock(mu_);
+                  auto e = txns_.find(tid);
+                  if (e != txns_.end()) e->second.pending = false;
+                }
+                then(ErrorCode::kNone);
+              });
             }
           }
           run(actions);
@@ -361,32 +372,36 @@ void TxnCoordinator::send_markers(const TxnMetadata& prepared, std::function<voi
 
 // ---- persistence ----
 
+void TxnCoordinator::append_state(const TxnMetadata& md, std::function<void(absl::Status)> done,
+                                  Actions& out) {
+  out.push_back([this, partition = partition_for(md.transactional_id),
+                 key = encode_txn_key(md.transactional_id), value = encode_txn_value(md),
+                 done = std::move(done)]() mutable {
+    log_->append(partition, std::move(key), std::move(value), std::move(done));
+  });
+}
+
 void TxnCoordinator::persist(const TxnMetadata& next, std::function<void(ErrorCode)> then,
                              Actions& out) {
   txns_[next.transactional_id].pending = true;
-  const int32_t partition = partition_for(next.transactional_id);
-  std::string key = encode_txn_key(next.transactional_id);
-  std::string value = encode_txn_value(next);
-  out.push_back([this, partition, key = std::move(key), value = std::move(value), next,
-                 then = std::move(then)]() mutable {
-    log_->append(partition, std::move(key), std::move(value),
-                 [this, next, then = std::move(then)](absl::Status st) {
-                   {
-                     std::lock_guard lock(mu_);
-                     auto it = txns_.find(next.transactional_id);
-                     if (it != txns_.end()) {
-                       it->second.pending = false;
-                       if (st.ok()) it->second.md = next;
-                     }
-                   }
-                   if (!st.ok()) {
-                     spdlog::warn("transactional id {}: writing {} failed: {}",
-                                  next.transactional_id, txn_state_name(next.state),
-                                  std::string(st.message()));
-                   }
-                   then(st.ok() ? ErrorCode::kNone : ErrorCode::kCoordinatorNotAvailable);
-                 });
-  });
+  append_state(
+      next,
+      [this, next, then = std::move(then)](absl::Status st) {
+        {
+          std::lock_guard lock(mu_);
+          auto it = txns_.find(next.transactional_id);
+          if (it != txns_.end()) {
+            it->second.pending = false;
+            if (st.ok()) it->second.md = next;
+          }
+        }
+        if (!st.ok()) {
+          spdlog::warn("transactional id {}: writing {} failed: {}", next.transactional_id,
+                       txn_state_name(next.state), std::string(st.message()));
+        }
+        then(st.ok() ? ErrorCode::kNone : ErrorCode::kCoordinatorNotAvailable);
+      },
+      out);
 }
 
 absl::Status TxnCoordinator::load(std::string_view key, std::optional<std::string_view> value) {

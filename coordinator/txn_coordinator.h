@@ -53,7 +53,8 @@ class TxnCoordinator {
                       int16_t producer_epoch, const std::vector<TopicPartition>& partitions,
                       TxnCallback done);
 
-  // EndTxn. `done` runs once the decision is durable and the markers are written. Errors:
+  // EndTxn. `done` runs once the decision and the markers are durable (the Complete state that
+  // follows is written without waiting). Errors:
   // INVALID_REQUEST, INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS,
   // INVALID_TXN_STATE; NONE for a retry of an already completed identical end.
   void end_txn(const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
@@ -91,6 +92,8 @@ class TxnCoordinator {
   // Completed actions collected under mu_ and run after it is released.
   using Actions = std::vector<std::function<void()>>;
 
+  // Queues the append of `md` as its id's __transaction_state record; `done` gets the result.
+  void append_state(const TxnMetadata& md, std::function<void(absl::Status)> done, Actions& out);
   // Writes `next` for its id, marks the entry pending meanwhile, then applies it and calls
   // `then` with the result (under no lock).
   void persist(const TxnMetadata& next, std::function<void(ErrorCode)> then, Actions& out);

@@ -27,6 +27,7 @@ typedef struct {
   int members;                       // rebalance: consumers in the group before one more joins
   int groups;                        // commit: groups, one committing consumer each
   double duration_s;                 // commit: length of the timed window
+  long txn_records;                  // txn: records per transaction
   const char* configs[kMaxConfigs];  // extra librdkafka "key=value" settings
   int config_count;
 } Options;
@@ -51,5 +52,6 @@ int run_create_topic(const Options* o);
 int run_offsets(const Options* o);
 int run_rebalance(const Options* o);
 int run_commit(const Options* o);
+int run_txn(const Options* o);
 
 #endif  // GREGOR_BENCH_PERF_PERF_H_

@@ -85,11 +85,13 @@ class FakeMarkers : public TxnMarkerWriter {
       std::lock_guard lock(mu);
       if (!fail) writes.push_back({producer_id, producer_epoch, commit, partitions});
     }
+    if (before_done) before_done();
     done(fail ? absl::UnavailableError("partition offline") : absl::OkStatus());
   }
   std::mutex mu;
   std::vector<Write> writes;
   bool fail = false;
+  std::function<void()> before_done;  // runs once the markers are "written", before done
 };
 
 class TxnCoordinatorTest : public ::testing::Test {
@@ -212,6 +214,47 @@ TEST_F(TxnCoordinatorTest, CommitWritesPrepareMarkersThenComplete) {
   ASSERT_EQ(end("tx", p.producer_id, p.producer_epoch, false), ErrorCode::kNone);
   EXPECT_FALSE(markers.writes.back().commit);
   EXPECT_EQ(state("tx"), TxnState::kCompleteAbort);
+}
+
+TEST_F(TxnCoordinatorTest, EndIsAnsweredWhenMarkersAreDurableNotWaitingForComplete) {
+  auto p = init("tx");
+  ASSERT_EQ(add("tx", p.producer_id, p.producer_epoch, kThree), ErrorCode::kNone);
+  // From the markers on, no append becomes durable until release().
+  markers.before_done = [this] { log.hold = true; };
+  ASSERT_EQ(end("tx", p.producer_id, p.producer_epoch, true), ErrorCode::kNone);
+  markers.before_done = nullptr;
+  EXPECT_EQ(state("tx"), TxnState::kCompleteCommit);
+  EXPECT_EQ(log.last("tx")->state, TxnState::kCompleteCommit);  // appended, not yet durable
+  // The next transaction is not held up; its record lands after the Complete one.
+  std::optional<ErrorCode> next;
+  coord->add_partitions("tx", p.producer_id, p.producer_epoch, {{"u", 0}},
+                        [&](ErrorCode e) { next = e; });
+  EXPECT_FALSE(next);
+  log.hold = false;
+  log.release();
+  EXPECT_EQ(next, ErrorCode::kNone);
+  const size_t n = log.records.size();
+  EXPECT_EQ(decode_txn_value("tx", *log.records[n - 2].value)->state, TxnState::kCompleteCommit);
+  EXPECT_EQ(decode_txn_value("tx", *log.records[n - 1].value)->state, TxnState::kOngoing);
+}
+
+TEST_F(TxnCoordinatorTest, CompleteLostInACrashIsRedoneFromThePrepareState) {
+  auto p = init("tx");
+  ASSERT_EQ(add("tx", p.producer_id, p.producer_epoch, kThree), ErrorCode::kNone);
+  markers.before_done = [this] { log.fail = true; };
+  ASSERT_EQ(end("tx", p.producer_id, p.producer_epoch, true), ErrorCode::kNone);
+  markers.before_done = nullptr;
+  log.fail = false;
+  EXPECT_EQ(log.last("tx")->state, TxnState::kPrepareCommit);
+  // A restart replays the log, which ends at PrepareCommit: the markers go out again.
+  reset();
+  log.replay_into(*coord);
+  coord->complete_load();
+  ASSERT_EQ(markers.writes.size(), 2u);
+  EXPECT_TRUE(markers.writes[1].commit);
+  EXPECT_EQ(markers.writes[1].partitions, kThree);
+  EXPECT_EQ(state("tx"), TxnState::kCompleteCommit);
+  EXPECT_EQ(log.last("tx")->state, TxnState::kCompleteCommit);
 }
 
 TEST_F(TxnCoordinatorTest, RequestsForUnknownOrMismatchedProducersAreRefused) {
