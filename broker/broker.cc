@@ -13,7 +13,9 @@
 #include "coordinator/producer_ids.h"
 #include "coordinator/topic_rules.h"
 #include "coordinator/txn_coordinator.h"
+#include "fmt/format.h"
 #include "spdlog/spdlog.h"
+#include "storage/kafka_error.h"
 #include "storage/log_manager.h"
 
 namespace gregor::broker {
@@ -141,6 +143,24 @@ void Broker::run_coordinator_timers() {
     if (txns_->next_deadline_ms() <= now) txns_->tick();
     lock.lock();
   }
+}
+
+storage::TxnVerifier Broker::txn_verifier(std::optional<std::string> transactional_id,
+                                          std::string topic, int32_t partition) {
+  return [this, tid = std::move(transactional_id), tp = coordinator::TopicPartition{
+                                                       std::move(topic), partition}](
+             int64_t producer_id, int16_t producer_epoch) -> absl::Status {
+    if (!tid) {
+      return storage::kafka_error(protocol::ErrorCode::kTransactionalIdAuthorizationFailed,
+                                  "transactional records need a transactional id");
+    }
+    protocol::ErrorCode e = txns_->verify_partition(*tid, producer_id, producer_epoch, tp);
+    if (e == protocol::ErrorCode::kNone) return absl::OkStatus();
+    if (e == protocol::ErrorCode::kProducerFenced) e = protocol::ErrorCode::kInvalidProducerEpoch;
+    return storage::kafka_error(
+        e, fmt::format("{}-{}: the transaction of {} (producer {}, epoch {}) does not hold it",
+                       tp.topic, tp.partition, *tid, producer_id, producer_epoch));
+  };
 }
 
 void Broker::when_durable(const std::shared_ptr<Partition>& partition, int64_t offset,

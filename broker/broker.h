@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "broker/broker_config.h"
 #include "coordinator/cluster_metadata.h"
+#include "storage/txn_verifier.h"
 
 namespace gregor::storage {
 class LogManager;
@@ -66,6 +67,15 @@ class Broker {
   // auto.create.topics.enable allows it. NotFound if missing and not created;
   // InvalidArgument if the name is not a legal topic name.
   absl::StatusOr<coordinator::TopicInfo> get_or_auto_create_topic(const std::string& name);
+
+  // What a partition log asks before a transactional batch of `transactional_id`'s producer
+  // opens a transaction in topic-partition: the transaction coordinator must hold the
+  // partition in that producer's ongoing transaction (Kafka's verification, KIP-890), else the
+  // batch is refused (PRODUCER_FENCED becomes INVALID_PRODUCER_EPOCH, as Kafka answers
+  // producers). Without a transactional id transactional records are refused with
+  // TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka refuses them.
+  storage::TxnVerifier txn_verifier(std::optional<std::string> transactional_id,
+                                    std::string topic, int32_t partition);
 
   // Calls `done` once the partition's log holds `offset` durably: after the grouped fdatasync,
   // or at once with gregor.acks.all.fsync=false (Kafka's acks=all on a single node). `done`

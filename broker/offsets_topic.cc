@@ -32,24 +32,27 @@ std::optional<bool> marker_outcome(std::string_view key) {
 
 void OffsetsTopic::append(int32_t offsets_partition, std::vector<coordinator::GroupRecord> records,
                           std::function<void(absl::Status)> done) {
-  append_batch(offsets_partition, std::move(records), protocol::BatchOptions{}, std::move(done));
+  append_batch(offsets_partition, std::move(records), protocol::BatchOptions{}, {},
+               std::move(done));
 }
 
 void OffsetsTopic::append_transactional(int32_t offsets_partition,
                                         std::vector<coordinator::GroupRecord> records,
                                         int64_t producer_id, int16_t producer_epoch,
+                                        storage::TxnVerifier verify,
                                         std::function<void(absl::Status)> done) {
   protocol::BatchOptions options;
   options.producer_id = producer_id;
   options.producer_epoch = producer_epoch;
   options.base_sequence = -1;  // Kafka's coordinator batches carry no sequence
   options.transactional = true;
-  append_batch(offsets_partition, std::move(records), options, std::move(done));
+  append_batch(offsets_partition, std::move(records), options, verify, std::move(done));
 }
 
 void OffsetsTopic::append_batch(int32_t offsets_partition,
                                 std::vector<coordinator::GroupRecord> records,
                                 const protocol::BatchOptions& options,
+                                const storage::TxnVerifier& verify,
                                 std::function<void(absl::Status)> done) {
   std::shared_ptr<Partition> partition = broker_.partitions().get(kOffsetsTopic, offsets_partition);
   if (!partition) {
@@ -74,7 +77,7 @@ void OffsetsTopic::append_batch(int32_t offsets_partition,
   }
   // The coordinator's own batches: no client sequence checks (transactional ones carry -1).
   absl::StatusOr<storage::AppendInfo> info =
-      partition->log().append(*batch, storage::AppendOrigin::kCoordinator);
+      partition->log().append(*batch, storage::AppendOrigin::kCoordinator, verify);
   if (!info.ok()) {
     done(info.status());
     return;

@@ -32,7 +32,7 @@ class OffsetsTopic final : public coordinator::GroupLog {
   // (TxnOffsetCommit); the transaction coordinator writes its marker later.
   void append_transactional(int32_t offsets_partition,
                             std::vector<coordinator::GroupRecord> records, int64_t producer_id,
-                            int16_t producer_epoch,
+                            int16_t producer_epoch, storage::TxnVerifier verify,
                             std::function<void(absl::Status)> done) override;
 
   // Replays every partition, oldest record first, into the coordinator: records of
@@ -41,7 +41,8 @@ class OffsetsTopic final : public coordinator::GroupLog {
 
  private:
   void append_batch(int32_t offsets_partition, std::vector<coordinator::GroupRecord> records,
-                    const protocol::BatchOptions& options, std::function<void(absl::Status)> done);
+                    const protocol::BatchOptions& options, const storage::TxnVerifier& verify,
+                    std::function<void(absl::Status)> done);
 
   Broker& broker_;
 };

@@ -51,13 +51,13 @@ void GroupCoordinator::append(const std::string& group_id, std::vector<GroupReco
 
 void GroupCoordinator::append_transactional(const std::string& group_id,
                                             std::vector<GroupRecord> records, int64_t producer_id,
-                                            int16_t producer_epoch, LockedDone done,
-                                            Deferred& out) {
+                                            int16_t producer_epoch, storage::TxnVerifier verify,
+                                            LockedDone done, Deferred& out) {
   const int32_t partition = partition_for(group_id);
   out.add([this, partition, records = std::move(records), producer_id, producer_epoch,
-           done = std::move(done)]() mutable {
+           verify = std::move(verify), done = std::move(done)]() mutable {
     log_->append_transactional(partition, std::move(records), producer_id, producer_epoch,
-                               [this, done = std::move(done)](absl::Status st) {
+                               std::move(verify), [this, done = std::move(done)](absl::Status st) {
                                  Deferred later;
                                  {
                                    std::lock_guard<std::mutex> lock(mu_);

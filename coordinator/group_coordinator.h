@@ -168,8 +168,8 @@ class GroupCoordinator {
   void append(const std::string& group_id, std::vector<GroupRecord> records, LockedDone done,
               Deferred& out);
   void append_transactional(const std::string& group_id, std::vector<GroupRecord> records,
-                            int64_t producer_id, int16_t producer_epoch, LockedDone done,
-                            Deferred& out);
+                            int64_t producer_id, int16_t producer_epoch,
+                            storage::TxnVerifier verify, LockedDone done, Deferred& out);
   absl::Status load_record(int32_t offsets_partition, std::optional<int64_t> producer_id,
                            std::string_view key, std::optional<std::string_view> value);
   std::shared_ptr<Group> find(const std::string& group_id) const;

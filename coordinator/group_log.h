@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "storage/txn_verifier.h"
 
 namespace gregor::coordinator {
 
@@ -30,8 +31,11 @@ class GroupLog {
   // Same as append(), but the batch is transactional: it carries `producer_id` and
   // `producer_epoch` (base sequence -1) and its records stay pending until the transaction
   // coordinator writes the commit or abort marker to the same partition (TxnOffsetCommit).
+  // `verify` is asked when the batch opens the producer's transaction in the partition (see
+  // storage::TxnVerifier); its error fails the append.
   virtual void append_transactional(int32_t offsets_partition, std::vector<GroupRecord> records,
                                     int64_t producer_id, int16_t producer_epoch,
+                                    storage::TxnVerifier verify,
                                     std::function<void(absl::Status)> done) = 0;
 };
 

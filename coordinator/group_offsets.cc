@@ -209,6 +209,7 @@ void GroupCoordinator::commit_txn_offsets(TxnOffsetCommitRequest req, OffsetComm
         const int64_t producer_id = req.producer_id;
         append_transactional(
             req.group_id, std::move(records), producer_id, req.producer_epoch,
+            std::move(req.verify),
             [this, id = req.group_id, producer_id, log_seq, tps = std::move(tps),
              results = std::move(results), done](absl::Status st, Deferred& later) mutable {
               // Only this commit's own entries: a later commit of the same partition, the

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "protocol/error_codes.h"
+#include "storage/txn_verifier.h"
 
 namespace gregor::coordinator {
 
@@ -138,6 +139,9 @@ struct TxnOffsetCommitRequest {
   std::string member_id;       // "" = none (v0-2)
   std::optional<std::string> group_instance_id;
   std::vector<OffsetCommitPartition> partitions;
+  // Checks that the group's partition is in the producer's transaction (the broker asks the
+  // transaction coordinator); empty: no check.
+  storage::TxnVerifier verify;
 };
 
 struct OffsetFetchTopic {

@@ -510,6 +510,26 @@ int64_t TxnCoordinator::next_deadline_ms() const {
 
 // ---- queries ----
 
+ErrorCode TxnCoordinator::verify_partition(const std::string& tid, int64_t producer_id,
+                                           int16_t producer_epoch,
+                                           const TopicPartition& partition) const {
+  if (tid.empty()) return ErrorCode::kInvalidRequest;
+  std::lock_guard lock(mu_);
+  auto it = txns_.find(tid);
+  if (it == txns_.end() || it->second.md.producer_id != producer_id) {
+    return ErrorCode::kInvalidProducerIdMapping;
+  }
+  const TxnMetadata& md = it->second.md;
+  if (md.producer_epoch != producer_epoch) return ErrorCode::kProducerFenced;
+  if (is_prepare(md.state)) return ErrorCode::kConcurrentTransactions;
+  // A pending transition is not waited for: partitions join the set only once durable and
+  // leave it only after their markers are written, which needs the log's lock the caller holds.
+  if (md.state != TxnState::kOngoing || !md.partitions.contains(partition)) {
+    return ErrorCode::kInvalidTxnState;
+  }
+  return ErrorCode::kNone;
+}
+
 TxnDescription TxnCoordinator::describe(const std::string& tid) const {
   TxnDescription d;
   if (tid.empty()) {

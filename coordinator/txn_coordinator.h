@@ -60,6 +60,13 @@ class TxnCoordinator {
   void end_txn(const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
                bool commit, TxnCallback done);
 
+  // Transaction verification (KIP-890): NONE if `partition` is in the ongoing transaction of
+  // the id with this producer id and epoch. Errors as Kafka's coordinator answers them:
+  // INVALID_REQUEST (empty id), INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED,
+  // CONCURRENT_TRANSACTIONS (the transaction is ending), INVALID_TXN_STATE (not in it).
+  ErrorCode verify_partition(const std::string& transactional_id, int64_t producer_id,
+                             int16_t producer_epoch, const TopicPartition& partition) const;
+
   // DescribeTransactions: TRANSACTIONAL_ID_NOT_FOUND if unknown.
   TxnDescription describe(const std::string& transactional_id) const;
   // ListTransactions: filters are ANDed; empty means no filter; min_duration_ms < 0 means none

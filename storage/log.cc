@@ -209,7 +209,8 @@ absl::Status Log::Impl::take_snapshot(int64_t offset) {
   return s;
 }
 
-absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches, AppendOrigin origin) {
+absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches, AppendOrigin origin,
+                                             const TxnVerifier& verify) {
   auto parsed = parse_client_batches(batches, origin);
   if (!parsed.ok()) return parsed.status();
   bool flush_now = false;
@@ -240,6 +241,9 @@ absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches, AppendOrigin 
       }
       absl::StatusOr<ProducerUpdate> u = producer_state_.prepare(f, origin);
       if (!u.ok()) return u.status();
+      if (verify && u->started_txn) {
+        if (absl::Status v = verify(f.producer_id, f.epoch); !v.ok()) return v;
+      }
       update = *std::move(u);
     }
     absl::Status s =
@@ -582,14 +586,15 @@ absl::StatusOr<std::shared_ptr<Log>> Log::open(const std::filesystem::path& dir,
   return std::shared_ptr<Log>(new Log(std::move(impl)));
 }
 
-absl::StatusOr<AppendInfo> Log::append(std::string& batches, AppendOrigin origin) {
-  return impl_->append(batches, origin);
+absl::StatusOr<AppendInfo> Log::append(std::string& batches, AppendOrigin origin,
+                                       const TxnVerifier& verify) {
+  return impl_->append(batches, origin, verify);
 }
 absl::StatusOr<AppendInfo> Log::append_control(int64_t producer_id, int16_t producer_epoch,
                                                bool commit, int32_t coordinator_epoch) {
   std::string marker = protocol::make_control_batch(producer_id, producer_epoch, commit,
                                                     coordinator_epoch, impl_->clock_->now_ms());
-  return impl_->append(marker, AppendOrigin::kCoordinator);
+  return impl_->append(marker, AppendOrigin::kCoordinator, {});
 }
 absl::StatusOr<AppendInfo> Log::append_with_offsets(std::string_view batches) {
   return impl_->append_with_offsets(batches);

@@ -22,6 +22,7 @@
 #include "storage/compaction.h"
 #include "storage/log_config.h"
 #include "storage/producer_state.h"
+#include "storage/txn_verifier.h"
 
 namespace gregor::storage {
 
@@ -101,8 +102,11 @@ class Log {
   // needs a base sequence >= 0 and may not be a control batch. A retry of one of the
   // producer's last 5 batches writes nothing and returns the original offsets, duplicate set.
   // kCoordinator appends skip the duplicate and sequence checks (base sequence -1).
+  // `verify`, if set, is asked before a transactional batch opens its producer's transaction
+  // here; its error is the append's.
   absl::StatusOr<AppendInfo> append(std::string& batches,
-                                    AppendOrigin origin = AppendOrigin::kClient);
+                                    AppendOrigin origin = AppendOrigin::kClient,
+                                    const TxnVerifier& verify = {});
 
   // Writes a COMMIT or ABORT marker for the producer at the log end, ending its transaction
   // here (an ABORT is recorded in the active segment's .txnindex). Kafka-coded errors:

@@ -17,6 +17,14 @@ asio::awaitable<Response> handle_init_producer_id(RequestContext& ctx) {
   req.decode(ctx.body, ctx.version());
   if (!ctx.body.ok()) co_return Response::close_connection();
 
+  if ((req.producer_id == -1) != (req.producer_epoch == -1)) {
+    // v3+ (KIP-360) sends both the current id and epoch, or neither.
+    protocol::msg::InitProducerIdResponse bad;
+    bad.error_code = protocol::code(ErrorCode::kInvalidRequest);
+    bad.producer_id = -1;
+    bad.producer_epoch = -1;
+    co_return encode_response(bad, ctx.version());
+  }
   coordinator::InitProducerIdRequest init;
   init.transactional_id = req.transactional_id;
   init.timeout_ms = req.transaction_timeout_ms;

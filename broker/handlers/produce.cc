@@ -97,9 +97,15 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
       }
       // The log assigns offsets in place, so it gets its own copy of the client's bytes.
       std::string batches(*p.records.bytes);
-      absl::StatusOr<storage::AppendInfo> info = partition->log().append(batches);
+      absl::StatusOr<storage::AppendInfo> info = partition->log().append(
+          batches, storage::AppendOrigin::kClient,
+          broker.txn_verifier(req.transactional_id, topic.name, p.index));
       if (!info.ok()) {
-        out.error_code = protocol::code(error_for(info.status()));
+        ErrorCode error = error_for(info.status());
+        // Kafka's answer when verification meets a transaction that is ending: retriable for
+        // every client, unlike CONCURRENT_TRANSACTIONS in a produce response.
+        if (error == ErrorCode::kConcurrentTransactions) error = ErrorCode::kNotEnoughReplicas;
+        out.error_code = protocol::code(error);
         out.error_message = std::string(info.status().message());
         spdlog::debug("produce to {}-{} failed: {}", topic.name, p.index,
                       std::string(info.status().message()));

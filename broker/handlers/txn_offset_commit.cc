@@ -6,6 +6,7 @@
 #include "broker/async_event.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
+#include "broker/offsets_topic.h"
 #include "broker/partition_manager.h"
 #include "coordinator/group_coordinator.h"
 #include "protocol/messages/txn_offset_commit_request.h"
@@ -27,6 +28,8 @@ asio::awaitable<Response> handle_txn_offset_commit(RequestContext& ctx) {
   commit.generation_id = req.generation_id;
   commit.member_id = req.member_id;
   commit.group_instance_id = req.group_instance_id;
+  commit.verify = ctx.broker.txn_verifier(req.transactional_id, kOffsetsTopic,
+                                          ctx.broker.groups().partition_for(req.group_id));
   std::vector<ErrorCode> errors;
   std::vector<size_t> forwarded;
   for (const auto& topic : req.topics) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,14 +35,31 @@ class FakeGroupLog : public GroupLog {
               std::function<void(absl::Status)> done) override {
     add({partition, std::move(records), std::nullopt, -1, std::nullopt}, std::move(done));
   }
+  // Like the partition log, asks `verify` only when the batch opens the producer's
+  // transaction in the partition (until a marker closes it).
   void append_transactional(int32_t partition, std::vector<GroupRecord> records,
                             int64_t producer_id, int16_t producer_epoch,
+                            storage::TxnVerifier verify,
                             std::function<void(absl::Status)> done) override {
+    bool opens;
+    {
+      std::lock_guard lock(mu);
+      opens = open_txns.insert({partition, producer_id}).second;
+    }
+    if (opens && verify) {
+      if (absl::Status v = verify(producer_id, producer_epoch); !v.ok()) {
+        std::lock_guard lock(mu);
+        open_txns.erase({partition, producer_id});
+        ++verify_refusals;
+        return done(v);
+      }
+    }
     add({partition, std::move(records), producer_id, producer_epoch, std::nullopt},
         std::move(done));
   }
   void write_marker(int32_t partition, int64_t producer_id, int16_t producer_epoch, bool commit) {
     std::lock_guard lock(mu);
+    open_txns.erase({partition, producer_id});
     appends.push_back({partition, {}, producer_id, producer_epoch, commit});
   }
   void add(Append a, std::function<void(absl::Status)> done) {
@@ -83,9 +101,11 @@ class FakeGroupLog : public GroupLog {
     }
   }
 
-  std::mutex mu;  // guards appends and held while threads append
+  std::mutex mu;  // guards appends, held and open_txns while threads append
   std::vector<Append> appends;
   std::vector<std::function<void(absl::Status)>> held;
+  std::set<std::pair<int32_t, int64_t>> open_txns;  // (partition, producer id)
+  int verify_refusals = 0;
   bool hold = false;
   bool fail = false;
 };

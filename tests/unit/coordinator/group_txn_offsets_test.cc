@@ -306,6 +306,42 @@ TEST_F(GroupTxnOffsetsTest, FencedProducerGetsTheLogsError) {
   EXPECT_EQ((*a)[0].error, ErrorCode::kInvalidProducerEpoch);
 }
 
+TEST_F(GroupTxnOffsetsTest, VerificationRefusalLeavesNothingPendingAndOnlyTheFirstIsAsked) {
+  int asked = 0;
+  ErrorCode verdict = ErrorCode::kInvalidTxnState;
+  auto verified_commit = [&](int64_t offset) {
+    TxnOffsetCommitRequest r;
+    r.group_id = "g";
+    r.producer_id = kPid;
+    r.producer_epoch = kEpoch;
+    r.partitions = {P("t", 0, offset)};
+    r.verify = [&](int64_t pid, int16_t epoch) {
+      ++asked;
+      EXPECT_EQ(pid, kPid);
+      EXPECT_EQ(epoch, kEpoch);
+      return verdict == ErrorCode::kNone ? absl::OkStatus()
+                                         : storage::kafka_error(verdict, "not in the txn");
+    };
+    Answer<std::vector<TopicPartitionError>> a;
+    coord->commit_txn_offsets(std::move(r), a.callback());
+    return a;
+  };
+  auto refused = verified_commit(5);
+  ASSERT_TRUE(refused.ready());
+  EXPECT_EQ((*refused)[0].error, ErrorCode::kInvalidTxnState);
+  EXPECT_EQ(log.verify_refusals, 1);
+  EXPECT_TRUE(log.appends.empty());
+  EXPECT_EQ(fetch_one("g", "t", 0, true).error, ErrorCode::kNone);  // nothing pending
+  EXPECT_EQ(state("g"), "Dead");
+
+  verdict = ErrorCode::kNone;
+  EXPECT_EQ((*verified_commit(6))[0].error, ErrorCode::kNone);
+  EXPECT_EQ((*verified_commit(7))[0].error, ErrorCode::kNone);
+  EXPECT_EQ(asked, 2);  // the second commit of the open transaction is not asked about
+  end_txn("g", kPid, true);
+  EXPECT_EQ(fetch_one("g", "t", 0).offset, 7);
+}
+
 TEST_F(GroupTxnOffsetsTest, DeletingTheGroupDropsPendingOffsets) {
   commit("g", {P("t", 0, 1)});
   txn_commit("g", kPid, {P("t", 0, 10), P("t", 1, 11)});

@@ -257,6 +257,41 @@ TEST_F(TxnCoordinatorTest, CompleteLostInACrashIsRedoneFromThePrepareState) {
   EXPECT_EQ(log.last("tx")->state, TxnState::kCompleteCommit);
 }
 
+TEST_F(TxnCoordinatorTest, VerifyPartitionAnswersAsKafkasVerification) {
+  auto p = init("tx");
+  const TopicPartition t0{"t", 0};
+  EXPECT_EQ(coord->verify_partition("", p.producer_id, p.producer_epoch, t0),
+            ErrorCode::kInvalidRequest);
+  EXPECT_EQ(coord->verify_partition("nope", p.producer_id, p.producer_epoch, t0),
+            ErrorCode::kInvalidProducerIdMapping);
+  EXPECT_EQ(coord->verify_partition("tx", p.producer_id + 1, p.producer_epoch, t0),
+            ErrorCode::kInvalidProducerIdMapping);
+  EXPECT_EQ(coord->verify_partition("tx", p.producer_id, p.producer_epoch, t0),
+            ErrorCode::kInvalidTxnState);  // Empty: no transaction
+  ASSERT_EQ(add("tx", p.producer_id, p.producer_epoch, {t0}), ErrorCode::kNone);
+  EXPECT_EQ(coord->verify_partition("tx", p.producer_id, p.producer_epoch, t0), ErrorCode::kNone);
+  EXPECT_EQ(coord->verify_partition("tx", p.producer_id, p.producer_epoch, {"t", 1}),
+            ErrorCode::kInvalidTxnState);
+  EXPECT_EQ(coord->verify_partition("tx", p.producer_id, p.producer_epoch - 1, t0),
+            ErrorCode::kProducerFenced);
+  // While the end is being decided the partition is still in the transaction; once decided the
+  // transaction is ending.
+  log.hold = true;
+  std::optional<ErrorCode> ended;
+  coord->end_txn("tx", p.producer_id, p.producer_epoch, true, [&](ErrorCode e) { ended = e; });
+  EXPECT_EQ(coord->verify_partition("tx", p.producer_id, p.producer_epoch, t0), ErrorCode::kNone);
+  markers.before_done = [&] {
+    EXPECT_EQ(coord->verify_partition("tx", p.producer_id, p.producer_epoch, t0),
+              ErrorCode::kConcurrentTransactions);
+  };
+  log.hold = false;
+  log.release();
+  markers.before_done = nullptr;
+  EXPECT_EQ(ended, ErrorCode::kNone);
+  EXPECT_EQ(coord->verify_partition("tx", p.producer_id, p.producer_epoch, t0),
+            ErrorCode::kInvalidTxnState);  // CompleteCommit
+}
+
 TEST_F(TxnCoordinatorTest, RequestsForUnknownOrMismatchedProducersAreRefused) {
   EXPECT_EQ(add("nope", 1, 0, kThree), ErrorCode::kInvalidProducerIdMapping);
   EXPECT_EQ(end("nope", 1, 0, true), ErrorCode::kInvalidProducerIdMapping);

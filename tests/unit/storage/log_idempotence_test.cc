@@ -148,6 +148,34 @@ TEST_F(LogIdempotenceTest, ClientBatchRulesAreInvalidRecord) {
   EXPECT_EQ(log->last_stable_offset(), 3);
 }
 
+TEST_F(LogIdempotenceTest, VerifierIsAskedOnlyWhenABatchOpensATransaction) {
+  auto log = open_log();
+  std::vector<std::pair<int64_t, int16_t>> asked;
+  bool allow = false;
+  TxnVerifier verify = [&](int64_t pid, int16_t epoch) {
+    asked.emplace_back(pid, epoch);
+    return allow ? absl::OkStatus() : kafka_error(ErrorCode::kInvalidTxnState, "not added");
+  };
+  auto append = [&](int64_t pid, int16_t epoch, int32_t seq, bool txn) {
+    std::string b = batch(pid, epoch, seq, 1, txn);
+    return log->append(b, AppendOrigin::kClient, verify);
+  };
+  EXPECT_TRUE(append(1, 0, 0, /*txn=*/false).ok());  // not transactional: never asked
+  EXPECT_TRUE(asked.empty());
+  EXPECT_EQ(code(append(2, 3, 0, true)), ErrorCode::kInvalidTxnState);
+  EXPECT_EQ(log->log_end_offset(), 1);  // refused: nothing written, no transaction opened
+  EXPECT_EQ(log->last_stable_offset(), 1);
+  EXPECT_TRUE(log->producers().size() == 1);
+  allow = true;
+  ASSERT_TRUE(append(2, 3, 0, true).ok());  // the retry after AddPartitionsToTxn
+  ASSERT_TRUE(append(2, 3, 1, true).ok());  // inside the open transaction: not asked
+  EXPECT_EQ(asked, (std::vector<std::pair<int64_t, int16_t>>{{2, 3}, {2, 3}}));
+  EXPECT_EQ(log->last_stable_offset(), 1);
+  ASSERT_TRUE(log->append_control(2, 3, /*commit=*/true, 0).ok());
+  ASSERT_TRUE(append(2, 3, 2, true).ok());  // the next transaction: asked again
+  EXPECT_EQ(asked.size(), 3u);
+}
+
 TEST_F(LogIdempotenceTest, TransactionsMoveTheLastStableOffset) {
   auto log = open_log();
   plain(*log, 2);  // 0-1
