@@ -73,7 +73,8 @@ class Broker {
   // partition in that producer's ongoing transaction (Kafka's verification, KIP-890), else the
   // batch is refused (PRODUCER_FENCED becomes INVALID_PRODUCER_EPOCH, as Kafka answers
   // producers). Without a transactional id transactional records are refused with
-  // TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka refuses them.
+  // TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka refuses them. Empty (no check) with
+  // transaction.partition.verification.enable=false.
   storage::TxnVerifier txn_verifier(std::optional<std::string> transactional_id,
                                     std::string topic, int32_t partition);
 

@@ -193,6 +193,8 @@ absl::StatusOr<BrokerConfig> make_broker_config(const std::map<std::string, std:
       {"offsets.topic.num.partitions", int_into(&c.groups.offsets_topic_num_partitions, 1, 1000)},
       {"offsets.topic.replication.factor", int_into(&c.offsets_topic_replication_factor, 1, 1)},
       {"offsets.topic.segment.bytes", int_into(&c.offsets_topic_segment_bytes, 14, kMax32)},
+      {"transaction.partition.verification.enable",
+       bool_into(&c.transaction_partition_verification)},
       {"transaction.max.timeout.ms", int_into(&c.transactions.max_timeout_ms, 1, kMax32)},
       {"transactional.id.expiration.ms", int_into(&c.transactions.id_expiration_ms, 1, kMax32)},
       {"transaction.state.log.num.partitions",

@@ -45,6 +45,8 @@ struct BrokerConfig {
   int32_t offsets_topic_segment_bytes = 104857600;
   coordinator::TxnConfig transactions;  // transaction.* and transactional.id.* settings
   int32_t transaction_state_log_segment_bytes = 104857600;
+  // transaction.partition.verification.enable (KIP-890, Kafka's default since 3.6).
+  bool transaction_partition_verification = true;
 
   // Keys that were set but are not known; main() warns about them.
   std::vector<std::string> unknown_keys;
