@@ -57,12 +57,16 @@ absl::StatusOr<Log::Impl::Parsed> Log::Impl::parse_client_batches(std::string_vi
   while (pos < batches.size()) {
     std::string_view rest = batches.substr(pos);
     auto header = protocol::parse_batch_header(rest);
+    // Kafka reads no batch at all from bytes cut inside one and answers INVALID_RECORD (the
+    // request needs a batch per partition), which a producer does not retry; a length that
+    // cannot be a batch's is corruption.
+    if (rest.size() < protocol::kBatchHeaderSize ||
+        (header.ok() && header->total_size() > rest.size())) {
+      return absl::InvalidArgumentError(absl::StrCat("batch at byte ", pos, " is truncated"));
+    }
     if (!header.ok()) {
       return absl::DataLossError(
           absl::StrCat("batch at byte ", pos, ": ", header.status().message()));
-    }
-    if (header->total_size() > rest.size()) {
-      return absl::DataLossError(absl::StrCat("batch at byte ", pos, " is truncated"));
     }
     if (header->total_size() > static_cast<size_t>(max_message_bytes)) {
       return absl::ResourceExhaustedError(absl::StrCat("batch of ", header->total_size(),

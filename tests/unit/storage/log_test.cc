@@ -212,7 +212,9 @@ TEST_F(LogTest, RejectsCorruptOversizedAndTruncatedBatches) {
   EXPECT_TRUE(absl::IsDataLoss(log->append(bad).status()));
   std::string cut = make_batch(1, 1);
   cut.resize(cut.size() - 3);
-  EXPECT_TRUE(absl::IsDataLoss(log->append(cut).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(log->append(cut).status()));  // INVALID_RECORD
+  std::string cut_header = make_batch(1, 1).substr(0, 40);
+  EXPECT_TRUE(absl::IsInvalidArgument(log->append(cut_header).status()));
   std::string empty;
   EXPECT_FALSE(log->append(empty).ok());
   // All-or-nothing: a good batch followed by a bad one writes nothing.
