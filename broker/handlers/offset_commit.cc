@@ -3,8 +3,8 @@
 // UNKNOWN_TOPIC_OR_PARTITION, as Kafka does.
 #include "broker/async_event.h"
 #include "broker/broker.h"
+#include "broker/handlers/commit_partitions.h"
 #include "broker/handlers/handlers.h"
-#include "broker/partition_manager.h"
 #include "coordinator/group_coordinator.h"
 #include "protocol/messages/offset_commit_request.h"
 #include "protocol/messages/offset_commit_response.h"
@@ -26,45 +26,17 @@ asio::awaitable<Response> handle_offset_commit(RequestContext& ctx) {
   commit.member_id = req.member_id;
   commit.group_instance_id = req.group_instance_id;
   commit.retention_time_ms = req.retention_time_ms;
-  // Answers in request order: unknown partitions get their error here, the rest come from
-  // the coordinator in the order they were handed over.
-  std::vector<ErrorCode> errors;
-  std::vector<size_t> forwarded;
-  for (const auto& topic : req.topics) {
-    for (const auto& p : topic.partitions) {
-      if (!ctx.broker.partitions().get(topic.name, p.partition_index)) {
-        errors.push_back(ErrorCode::kUnknownTopicOrPartition);
-        continue;
-      }
-      forwarded.push_back(errors.size());
-      errors.push_back(ErrorCode::kNone);
-      commit.partitions.push_back(
-          coordinator::OffsetCommitPartition{topic.name, p.partition_index, p.committed_offset,
-                                             p.committed_leader_epoch, p.committed_metadata});
-    }
-  }
+  CommitPartitions partitions = split_commit_partitions(ctx.broker, req.topics);
+  commit.partitions = std::move(partitions.known);
   if (!commit.partitions.empty()) {
     coordinator::GroupCoordinator& groups = ctx.broker.groups();
-    std::vector<coordinator::TopicPartitionError> results =
-        co_await await_callback<std::vector<coordinator::TopicPartitionError>>(
-            ctx.executor,
-            [&groups, &commit](auto done) { groups.commit_offsets(std::move(commit), done); });
-    for (size_t i = 0; i < results.size() && i < forwarded.size(); ++i) {
-      errors[forwarded[i]] = results[i].error;
-    }
+    partitions.merge(co_await await_callback<std::vector<coordinator::TopicPartitionError>>(
+        ctx.executor,
+        [&groups, &commit](auto done) { groups.commit_offsets(std::move(commit), done); }));
   }
 
   OffsetCommitResponse resp;
-  size_t i = 0;
-  for (const auto& topic : req.topics) {
-    auto& t = resp.topics.emplace_back();
-    t.name = topic.name;
-    for (const auto& p : topic.partitions) {
-      auto& out = t.partitions.emplace_back();
-      out.partition_index = p.partition_index;
-      out.error_code = protocol::code(errors[i++]);
-    }
-  }
+  fill_commit_response(req.topics, partitions, resp.topics);
   co_return encode_response(resp, ctx.version());
 }
 

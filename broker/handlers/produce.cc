@@ -97,9 +97,9 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
       }
       // The log assigns offsets in place, so it gets its own copy of the client's bytes.
       std::string batches(*p.records.bytes);
-      absl::StatusOr<storage::AppendInfo> info = partition->log().append(
-          batches, storage::AppendOrigin::kClient,
-          broker.txn_verifier(req.transactional_id, topic.name, p.index));
+      absl::StatusOr<storage::AppendInfo> info =
+          partition->log().append(batches, storage::AppendOrigin::kClient,
+                                  broker.txn_verifier(req.transactional_id, topic.name, p.index));
       if (!info.ok()) {
         ErrorCode error = error_for(info.status());
         // Kafka's answer when verification meets a transaction that is ending: retriable for
