@@ -287,7 +287,7 @@ run waits for the grouped fdatasync). Per repeat, in an order that rotates betwe
 *plain* (`enable.idempotence=false`), *idempotent* (`enable.idempotence=true`) and
 *transactional* runs (`transactional.id` set; `begin_transaction`, the records,
 `commit_transaction`, for {txn_big:,} and for {txn_small} records per transaction), each on a
-fresh topic. Commit latency is the time `commit_transaction()` takes (it flushes the
+fresh topic that is deleted after its run (see the note on fresh pages). Commit latency is the time `commit_transaction()` takes (it flushes the
 transaction's last records, then EndTxn, which Gregor answers once the commit decision and the
 markers of every partition are durable). The ratios are medians of the ratios within a repeat.
 """
@@ -343,8 +343,8 @@ def _txn_block(results, extra):
     begin, end = _markers("transactions")
     parts = [begin, "## Idempotence and transactions (broker only)\n",
              TXN_METHOD.format(size=size, partitions=partitions, txn_big=big_n, txn_small=small_n),
-             f"Run {date} at commit {commit}, {a.repeats} repeat(s), load average 1/5/15 min "
-             f"start / end {load}.\n",
+             f"Run {date} at commit {commit}, {a.repeats * 2 - 1} repeat(s), load average 1/5/15 "
+             f"min start / end {load}.\n",
              _md_table(("target", "goal", "measured (broker)", "status"), targets), "",
              _md_table(("producer", "transactions", "rec/s", "MB/s", "commit p50 ms",
                         "commit p99 ms", "broker CPU-s/GB", "runs rec/s", "ok runs"), rows)]

@@ -192,6 +192,16 @@ class Runner:
         self.raw.append(r)
         return r
 
+    def delete_topic(self, broker, topic):
+        """Drops a measured topic so that the next run starts from the same page-cache state:
+        on these VMs a page the kernel has not used recently costs a host fault (~10 us) on
+        first touch, so a run that must allocate fresh pages writes at ~300 MB/s while one that
+        reuses just-freed pages runs several times faster (docs/BENCHMARKS.md, notes)."""
+        ctl = os.path.join(self.args.build, "tools", "gregorctl")
+        if broker is not None and broker.alive() and os.access(ctl, os.X_OK):
+            subprocess.run([ctl, "--bootstrap-server", broker.bootstrap, "topic", "delete", topic],
+                           capture_output=True, timeout=120)
+
     def create_topic(self, broker, topic, partitions):
         """gregorctl when it is built, else (or when it fails) the Admin API from the driver."""
         base = ["--bootstrap", broker.bootstrap, "--topic", topic, "--partitions", partitions]
@@ -245,6 +255,7 @@ def throughput_and_consume(runner, broker, a, results):
                         progress(f"consume {size} B partitions={parts} repeat {rep + 1}")
                         paired(runner, broker, rep, topic, ["--mode", "consume"] + base, results,
                                ("consume", size, parts))
+                    runner.delete_topic(broker, topic)
 
 
 def latency(runner, broker, a, results):
@@ -383,7 +394,8 @@ def transactions(runner, broker_bin, work, a, results, extra):
     ]
     try:
         b.start()
-        for rep in range(a.repeats):
+        # Short runs: more repeats than the rest of the matrix, for stabler ratios.
+        for rep in range(a.repeats * 2 - 1):
             order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
             for key, argv in order:
                 topic = f"txn-{key[1]}-r{rep}"
@@ -391,6 +403,7 @@ def transactions(runner, broker_bin, work, a, results, extra):
                 progress(f"transactions: {' '.join(map(str, key))} repeat {rep + 1}")
                 run = made if not made.get("ok") else runner.on_broker(b, argv + ["--topic", topic])
                 results.setdefault(key, {}).setdefault("broker", []).append(run)
+                runner.delete_topic(b, topic)
     except (RuntimeError, OSError) as e:
         extra["txn_error"] = str(e)
     finally:

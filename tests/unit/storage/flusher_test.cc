@@ -95,6 +95,40 @@ TEST_F(FlusherTest, OffsetBeyondTheLogFails) {
   EXPECT_TRUE(absl::IsFailedPrecondition(got)) << got;
 }
 
+TEST_F(FlusherTest, ManyLogsOfOneRoundAreAllSyncedAndAnsweredOnce) {
+  // More logs than sync threads, several requests each, from one round or a few.
+  for (int sync_threads : {1, 3}) {
+    Flusher flusher(/*max_pending=*/65536, sync_threads);
+    std::vector<std::shared_ptr<Log>> logs;
+    for (int i = 0; i < 7; ++i) {
+      auto log =
+          Log::open(tmp_.path() / ("m" + std::to_string(sync_threads) + "-" + std::to_string(i)),
+                    LogConfig{}, &clock_, false);
+      ASSERT_TRUE(log.ok());
+      std::string b = make_batch(2, 1);
+      ASSERT_TRUE((*log)->append(b).ok());
+      logs.push_back(*log);
+    }
+    absl::Mutex mu;
+    int answered = 0, ok = 0;
+    for (const auto& log : logs) {
+      for (int64_t offset : {0, 1}) {
+        flusher.request(log, offset, [&, log, offset](absl::Status s) {
+          absl::MutexLock l(&mu);
+          ++answered;
+          ok += s.ok() && log->flushed_offset() > offset;
+        });
+      }
+    }
+    absl::MutexLock l(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                        +[](int* n) { return *n == 14; }, &answered),
+                                    absl::Seconds(10)));
+    EXPECT_EQ(ok, 14) << "sync threads " << sync_threads;
+    for (const auto& log : logs) EXPECT_EQ(log->flush_count(), 1);
+  }
+}
+
 TEST_F(FlusherTest, BoundedQueue) {
   Flusher flusher(/*max_pending=*/0);
   absl::Status got;
