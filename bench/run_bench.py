@@ -373,45 +373,54 @@ def groups(runner, broker_bin, work, a, results, extra):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def rotated_runs(runner, b, kinds, repeats, label, results):
+    """Each repeat runs every kind once, in an order that rotates, so that drift of the
+    machine's speed spreads over all of them; each run on a fresh topic, deleted after."""
+    for rep in range(repeats):
+        order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
+        for key, argv in order:
+            topic = f"{label}-{key[1]}-r{rep}"
+            made = runner.create_topic(b, topic, TXN_PARTITIONS)
+            progress(f"{label}: {' '.join(map(str, key))} repeat {rep + 1}")
+            run = made if not made.get("ok") else runner.on_broker(b, argv + ["--topic", topic])
+            results.setdefault(key, {}).setdefault("broker", []).append(run)
+            runner.delete_topic(b, topic)
+
+
 def transactions(runner, broker_bin, work, a, results, extra):
-    """Plain vs idempotent vs transactional producers on a broker of their own, each repeat
-    running every kind once in an order that rotates, so that drift of the machine's speed
-    spreads over all of them."""
-    data = tempfile.mkdtemp(prefix="txn-", dir=work)
-    b = Broker(broker_bin, data, work)
+    """Plain vs idempotent vs transactional producers on a broker of their own; then plain vs
+    idempotent vs 10,000-record transactions again on a broker with gregor.acks.all.fsync=false
+    (Kafka's acks=all), which shows what the grouped fdatasync costs each of them."""
     records = 60000 if a.quick else 200000
     base = ["--records", records, "--record-size", TXN_SIZE, "--partitions", TXN_PARTITIONS]
-    kinds = [
-        (("txn-compare", "plain"), ["--mode", "produce", "--acks", "all", "--config",
-                                    "enable.idempotence=false"] + base),
-        (("txn-compare", "idempotent"), ["--mode", "produce", "--acks", "all", "--config",
-                                         "enable.idempotence=true"] + base),
-        (("txn", TXN_BIG), ["--mode", "txn", "--txn-records", TXN_BIG] + base),
-        # Small transactions commit often: fewer records keep the run short.
-        (("txn", TXN_SMALL), ["--mode", "txn", "--txn-records", TXN_SMALL, "--records",
-                              records // 10, "--record-size", TXN_SIZE, "--partitions",
-                              TXN_PARTITIONS]),
+    plain = ["--mode", "produce", "--acks", "all", "--config", "enable.idempotence=false"] + base
+    idem = ["--mode", "produce", "--acks", "all", "--config", "enable.idempotence=true"] + base
+    big = ["--mode", "txn", "--txn-records", TXN_BIG] + base
+    # Small transactions commit often: fewer records keep the run short.
+    small = ["--mode", "txn", "--txn-records", TXN_SMALL, "--records", records // 10,
+             "--record-size", TXN_SIZE, "--partitions", TXN_PARTITIONS]
+    setups = [
+        ("txn", [], [(("txn-compare", "plain"), plain), (("txn-compare", "idempotent"), idem),
+                     (("txn", TXN_BIG), big), (("txn", TXN_SMALL), small)]),
+        ("txn-nofsync", ["gregor.acks.all.fsync=false"],
+         [(("txn-nofsync", "plain"), plain), (("txn-nofsync", "idempotent"), idem),
+          (("txn-nofsync", TXN_BIG), big)]),
     ]
-    try:
-        b.start()
-        # Short runs: more repeats than the rest of the matrix, for stabler ratios.
-        for rep in range(a.repeats * 2 - 1):
-            order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
-            for key, argv in order:
-                topic = f"txn-{key[1]}-r{rep}"
-                made = runner.create_topic(b, topic, TXN_PARTITIONS)
-                progress(f"transactions: {' '.join(map(str, key))} repeat {rep + 1}")
-                run = made if not made.get("ok") else runner.on_broker(b, argv + ["--topic", topic])
-                results.setdefault(key, {}).setdefault("broker", []).append(run)
-                runner.delete_topic(b, topic)
-    except (RuntimeError, OSError) as e:
-        extra["txn_error"] = str(e)
-    finally:
-        _, rc = b.stop()
-        if rc not in (0, None):
-            extra["notes"].append(f"gregord exited with {rc} after SIGTERM (transactions "
-                                  f"broker); log: {b.log_tail()}")
-        shutil.rmtree(data, ignore_errors=True)
+    for label, overrides, kinds in setups:
+        data = tempfile.mkdtemp(prefix=f"{label}-", dir=work)
+        b = Broker(broker_bin, data, work, overrides)
+        try:
+            b.start()
+            # Short runs: more repeats than the rest of the matrix, for stabler ratios.
+            rotated_runs(runner, b, kinds, a.repeats * 2 - 1, label, results)
+        except (RuntimeError, OSError) as e:
+            extra["txn_error"] = str(e)
+        finally:
+            _, rc = b.stop()
+            if rc not in (0, None):
+                extra["notes"].append(f"gregord exited with {rc} after SIGTERM ({label} "
+                                      f"broker); log: {b.log_tail()}")
+            shutil.rmtree(data, ignore_errors=True)
 
 
 def du_bytes(path):
