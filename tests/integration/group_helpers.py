@@ -10,7 +10,7 @@ import threading
 import time
 
 from gregor_harness import SLOW, gregorctl_path, run, test_program, wait_until
-from raw_kafka import _Reader, _string, frame, read_frame, request_header
+from raw_kafka import Reader, _string, frame, read_frame, request_header
 
 # Broker settings for group tests: no initial rebalance delay, short sessions allowed.
 GROUP_BROKER_OVERRIDES = {
@@ -250,7 +250,7 @@ class RawGroupClient:
         self.sock.sendall(frame(request_header(api, version, self.corr) + body))
 
     def receive(self):
-        r = _Reader(read_frame(self.sock, self.timeout))
+        r = Reader(read_frame(self.sock, self.timeout))
         if r.take(">i") != self.corr:
             raise ValueError("correlation id mismatch")
         return r

@@ -110,9 +110,11 @@ def _string(s):
     return struct.pack(">h", len(b)) + b
 
 
-class _Reader:
-    def __init__(self, buf):
-        self.buf, self.pos = buf, 0
+class Reader:
+    """Classic-encoding response fields, read in order from `pos`."""
+
+    def __init__(self, buf, pos=0):
+        self.buf, self.pos = buf, pos
 
     def take(self, fmt):
         vals = struct.unpack_from(fmt, self.buf, self.pos)
@@ -127,6 +129,9 @@ class _Reader:
         self.pos += n
         return s
 
+    def done(self):
+        return self.pos == len(self.buf)
+
 
 def metadata_v4(port, topics, allow_auto_create, corr_id=11, timeout=10.0):
     """Metadata v4 for `topics`: {name: (error_code, partition_count)}."""
@@ -134,7 +139,7 @@ def metadata_v4(port, topics, allow_auto_create, corr_id=11, timeout=10.0):
     body += b"\x01" if allow_auto_create else b"\x00"
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(frame(request_header(3, 4, corr_id) + body))
-        r = _Reader(read_frame(s, timeout))
+        r = Reader(read_frame(s, timeout))
     if r.take(">i") != corr_id:
         raise ValueError("correlation id mismatch")
     r.take(">i")  # throttle_time_ms
@@ -168,7 +173,7 @@ def produce_v2_errors(port, topic, corr_id=21, timeout=10.0):
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(frame(request_header(0, 2, corr_id) + body))
         try:
-            r = _Reader(read_frame(s, timeout))
+            r = Reader(read_frame(s, timeout))
         except ConnectionError:
             return None
     if r.take(">i") != corr_id:
@@ -230,7 +235,7 @@ def produce_v3(port, topic, partition, records, corr_id=31, timeout=10.0):
     body += struct.pack(">i", 1) + struct.pack(">ii", partition, len(records)) + records
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(frame(request_header(0, 3, corr_id) + body))
-        r = _Reader(read_frame(s, timeout))
+        r = Reader(read_frame(s, timeout))
     if r.take(">i") != corr_id:
         raise ValueError("correlation id mismatch")
     r.take(">i")  # topics

@@ -8,6 +8,7 @@ error codes are Errors.java's."""
 import socket
 import struct
 
+import raw_kafka
 from raw_kafka import _varint, crc32c, frame, read_frame, read_uvarint, request_header
 
 PRODUCE, FETCH, LIST_OFFSETS, FIND_COORDINATOR = 0, 1, 2, 10
@@ -102,16 +103,12 @@ class Writer:
         return self
 
 
-class Reader:
+class Reader(raw_kafka.Reader):
     """Response fields in the classic or the compact encoding."""
 
     def __init__(self, buf, flex, pos=0):
-        self.buf, self.flex, self.pos = buf, flex, pos
-
-    def take(self, fmt):
-        vals = struct.unpack_from(fmt, self.buf, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return vals if len(vals) > 1 else vals[0]
+        super().__init__(buf, pos)
+        self.flex = flex
 
     def uvarint(self):
         v, self.pos = read_uvarint(self.buf, self.pos)
@@ -149,9 +146,6 @@ class Reader:
         for _ in range(self.uvarint()):
             self.uvarint()  # tag
             self.pos += self.uvarint()  # size, then skip the value
-
-    def done(self):
-        return self.pos == len(self.buf)
 
 
 # ---- record batches ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import unittest
 
 from fault_proxy import FaultProxy
 from gregor_harness import SLOW, BrokerTestCase, wait_until
-from raw_kafka import _varint, crc32c, frame, read_frame, request_header
+from raw_kafka import Reader, _varint, crc32c, frame, read_frame, request_header
 
 NONE = 0
 CORRUPT_MESSAGE = 2
@@ -138,7 +138,7 @@ class RawClient:
         corr = struct.unpack_from(">i", resp)[0]
         if corr != self.corr:
             raise AssertionError(f"correlation id {corr}, expected {self.corr}")
-        return _Reader(resp, 4)
+        return Reader(resp, 4)
 
     def init_producer_id_v0(self, transactional_id=None, timeout_ms=60000):
         """InitProducerId v0: (error, producer_id, epoch)."""
@@ -213,27 +213,6 @@ class RawClient:
                 return batches
             batches += got
             offset = got[-1]["last_offset"] + 1
-
-
-class _Reader:
-    def __init__(self, buf, pos=0):
-        self.buf, self.pos = buf, pos
-
-    def take(self, fmt):
-        vals = struct.unpack_from(fmt, self.buf, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return vals if len(vals) > 1 else vals[0]
-
-    def string(self):
-        n = self.take(">h")
-        if n < 0:
-            return None
-        s = self.buf[self.pos:self.pos + n].decode("utf-8", "replace")
-        self.pos += n
-        return s
-
-    def done(self):
-        return self.pos == len(self.buf)
 
 
 # ---- librdkafka streams and their checks ----------------------------------------------------
@@ -449,7 +428,7 @@ class ProduceSniffer:
             if api != PRODUCE:
                 return
             self.versions[version] += 1
-            r = _Reader(payload, 8)
+            r = Reader(payload, 8)
             r.string()  # client_id
             r.string()  # transactional_id
             r.take(">hi")  # acks, timeout_ms
@@ -473,7 +452,7 @@ class ProduceSniffer:
         if req is None:
             return
         version, batches = req
-        r = _Reader(payload, 4)
+        r = Reader(payload, 4)
         answers = {}
         for _ in range(r.take(">i")):
             r.string()
