@@ -22,7 +22,6 @@ ProducerStateManager / ProducerAppendInfo.checkSequence."""
 import collections
 import logging
 import signal
-import socket
 import struct
 import sys
 import threading
@@ -31,7 +30,8 @@ import unittest
 
 from fault_proxy import FaultProxy
 from gregor_harness import SLOW, BrokerTestCase, wait_until
-from raw_kafka import Reader, _varint, crc32c, frame, read_frame, request_header
+from raw_kafka import Reader, _varint, crc32c
+from raw_txn import TxnClient
 
 NONE = 0
 CORRUPT_MESSAGE = 2
@@ -114,31 +114,11 @@ def parse_batches(data, with_records=True):
     return out
 
 
-class RawClient:
-    """One connection to the broker; each method sends one request and parses its answer."""
+class RawClient(TxnClient):
+    """raw_txn's connection with the requests this test needs; deadlines scale with SLOW."""
 
     def __init__(self, port, timeout=10.0):
-        self.timeout = timeout * SLOW
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=self.timeout)
-        self.corr = 500
-
-    def close(self):
-        self.sock.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def call(self, api, version, body):
-        self.corr += 1
-        self.sock.sendall(frame(request_header(api, version, self.corr) + body))
-        resp = read_frame(self.sock, self.timeout)
-        corr = struct.unpack_from(">i", resp)[0]
-        if corr != self.corr:
-            raise AssertionError(f"correlation id {corr}, expected {self.corr}")
-        return Reader(resp, 4)
+        super().__init__(port, timeout * SLOW)
 
     def init_producer_id_v0(self, transactional_id=None, timeout_ms=60000):
         """InitProducerId v0: (error, producer_id, epoch)."""
