@@ -267,15 +267,10 @@ def _groups_block(results, extra):
                      "nothing.")
     if extra.get("groups_error"):
         notes.append(f"groups: {extra['groups_error']}")
-    a = extra["args"]
-    load = " / ".join(", ".join(f"{x:.1f}" for x in extra[k]) for k in ("load_start", "load_end"))
-    commit = dict(_machine()).get("Commit", "?")
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     begin, end = _markers("groups")
     parts = [begin, "## Consumer groups (broker only)\n",
              GROUPS_METHOD.format(members=rb_key[1], partitions=rb_key[2], groups=cm_key[1]),
-             f"Run {date} at commit {commit}, {a.repeats} repeat(s), load average 1/5/15 min "
-             f"start / end {load}.\n",
+             _run_line(extra, extra["args"].repeats),
              _md_table(("target", "goal", "measured (broker)", "status"), targets),
              "\n### Rebalance (ms, median and each run)\n",
              _md_table(("", "median", "runs"), rb_rows),
@@ -364,15 +359,10 @@ def _txn_block(results, extra):
                        if k[0] in ("txn", "txn-compare", "txn-nofsync")})
     if extra.get("txn_error"):
         notes.append(f"transactions: {extra['txn_error']}")
-    a = extra["args"]
-    load = " / ".join(", ".join(f"{x:.1f}" for x in extra[k]) for k in ("load_start", "load_end"))
-    commit = dict(_machine()).get("Commit", "?")
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     begin, end = _markers("transactions")
     parts = [begin, "## Idempotence and transactions (broker only)\n",
              TXN_METHOD.format(size=size, partitions=partitions, txn_big=big_n, txn_small=small_n),
-             f"Run {date} at commit {commit}, {a.repeats * 2 - 1} repeat(s), load average 1/5/15 "
-             f"min start / end {load}.\n",
+             _run_line(extra, extra["args"].repeats * 2 - 1),
              _md_table(("target", "goal", "measured (broker)", "status"), targets), "",
              _md_table(("producer", "transactions", "rec/s", "MB/s", "commit p50 ms",
                         "commit p99 ms", "broker CPU-s/GB", "runs rec/s", "ok runs"), rows)]
@@ -388,6 +378,15 @@ BLOCKS = {
     "groups": (_groups_block, ("rebalance", "commit"), "groups_error"),
     "transactions": (_txn_block, ("txn", "txn-compare", "txn-nofsync"), "txn_error"),
 }
+
+
+def _run_line(extra, repeats):
+    """When, at which commit, how often and on how loaded a machine a block's part ran."""
+    load = " / ".join(", ".join(f"{x:.1f}" for x in extra[k]) for k in ("load_start", "load_end"))
+    commit = dict(_machine()).get("Commit", "?")
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"Run {date} at commit {commit}, {repeats} repeat(s), load average 1/5/15 min "
+            f"start / end {load}.\n")
 
 
 def _markers(name):

@@ -295,13 +295,7 @@ class BrokerTestCase(unittest.TestCase):
     def rdkafka(self, mode, topic, timeout=120, extra=(), **opts):
         """Runs rdkafka_roundtrip MODE against this broker; opts become --key value flags."""
         cmd = [test_program("rdkafka_roundtrip"), mode, "--bootstrap", self.broker.bootstrap,
-               "--topic", topic]
-        for k, v in opts.items():
-            flag = "--" + k.replace("_", "-")
-            if v is True:
-                cmd.append(flag)
-            elif v is not None and v is not False:
-                cmd += [flag, v]
+               "--topic", topic] + cli_flags(opts)
         for kv in extra:
             cmd += ["-X", kv]
         return run(cmd, timeout=timeout)
@@ -327,6 +321,19 @@ class BrokerTestCase(unittest.TestCase):
             return (t is not None and t.error is None and len(t.partitions) == partitions
                     and all(p.leader >= 0 for p in t.partitions.values()))
         wait_until(visible, timeout, f"topic {name} with {partitions} partitions in metadata")
+
+
+def cli_flags(opts):
+    """Keyword options as command-line flags: foo_bar=v -> --foo-bar v, True -> --foo-bar,
+    None/False -> left out."""
+    out = []
+    for k, v in opts.items():
+        flag = "--" + k.replace("_", "-")
+        if v is True:
+            out.append(flag)
+        elif v is not None and v is not False:
+            out += [flag, v]
+    return out
 
 
 def batch_headers(log_path):

@@ -13,7 +13,7 @@ import struct
 import time
 import unittest
 
-from gregor_harness import SLOW, BrokerTestCase, run, test_program
+from gregor_harness import SLOW, BrokerTestCase, cli_flags, run, test_program
 
 PARTS = 3
 PER_TXN = 10  # records per transaction in txn mode: 4 on partition 0, 3 on partitions 1 and 2
@@ -107,12 +107,7 @@ class RdkafkaTransactions(BrokerTestCase):
         """Runs rdkafka_txn MODE; returns (its JSON report, the completed process)."""
         cmd = [test_program("rdkafka_txn"), mode, "--bootstrap", self.broker.bootstrap,
                "--topic", topic, "--partitions", PARTS, "--timeout", int(30 * SLOW)]
-        for k, v in opts.items():
-            flag = "--" + k.replace("_", "-")
-            if v is True:
-                cmd.append(flag)
-            elif v is not None and v is not False:
-                cmd += [flag, v]
+        cmd += cli_flags(opts)
         for kv in consumer_props:
             cmd += ["-C", kv]
         p = run(cmd, timeout=60, check=False)
