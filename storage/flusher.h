@@ -1,8 +1,9 @@
 // Group commit for acks=all: produce handlers ask for "offset N of this log is on disk" and
-// one background thread answers many such requests with one fdatasync per log, the way
-// Redpanda batches its flushes. The logs of one round are synced in parallel by a few helper
-// threads: a producer writing to several partitions waits for all of them, and concurrent
-// fdatasyncs let the filesystem share journal commits and device cache flushes.
+// a few background threads answer many such requests with one fdatasync per log, the way
+// Redpanda batches its flushes. Each log is scheduled on its own: a request waits only for
+// the sync of its own log that is under way (if any) and then the next one, never for the
+// slowest log of a shared round. That matters for idempotent producers, which keep at most
+// five requests in flight per connection and, with librdkafka, one partition per request.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -20,12 +22,12 @@
 namespace gregor::storage {
 
 // Owned by the LogManager. Thread-safety: request() may be called from any thread; callbacks
-// run on the flusher's thread (or inline on the caller's thread when rejected), so they must
-// be short and must not call back into the Flusher.
+// run on one of the flusher's threads (or inline on the caller's thread when rejected), so
+// they must be short and must not call back into the Flusher.
 class Flusher {
  public:
-  // Requests beyond max_pending are rejected with ResourceExhausted. `sync_threads` logs of a
-  // round are synced at once (the flusher thread is one of them).
+  // Requests beyond max_pending are rejected with ResourceExhausted. Up to `sync_threads`
+  // logs are synced at once; one log is never synced by two threads at once.
   explicit Flusher(size_t max_pending = 65536, int sync_threads = 4);
   ~Flusher();  // stop()
   Flusher(const Flusher&) = delete;
@@ -35,40 +37,38 @@ class Flusher {
   // the queue is full or the flusher is stopped. REQUIRES: offset < log->log_end_offset().
   void request(std::shared_ptr<Log> log, int64_t offset, std::function<void(absl::Status)> done);
 
-  // Flushes and completes everything pending, then ends the thread; later requests are
+  // Flushes and completes everything pending, then ends the threads; later requests are
   // rejected with Unavailable. Idempotent.
   void stop();
 
-  // Log::flush() calls made so far (each one fdatasync round covering many requests).
+  // Log::flush() calls made so far (each one fdatasync covering many requests).
   int64_t flushes() const;
   int64_t completed() const;
 
  private:
   struct Request {
-    std::shared_ptr<Log> log;
     int64_t offset;
     std::function<void(absl::Status)> done;
   };
-  void run();
-  // fdatasync each log once, up to sync_threads_ at a time; results in the same order.
-  std::vector<absl::Status> flush_all(const std::vector<Log*>& logs);
-  void sync_worker();
+  // The requests of one log that wait for its next sync.
+  struct LogQueue {
+    std::shared_ptr<Log> log;
+    std::vector<Request> waiting;
+    bool syncing = false;
+  };
+  void worker();
+  // Syncs `log` unless every request is already covered, then answers them all.
+  void serve(Log* log, std::vector<Request> requests);
+  bool idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_pending_;
-  mutable absl::Mutex mu_;  // guards the queue and the counters
-  std::deque<Request> pending_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex mu_;
+  std::unordered_map<Log*, LogQueue> queues_ ABSL_GUARDED_BY(mu_);
+  std::deque<Log*> ready_ ABSL_GUARDED_BY(mu_);  // logs with waiting requests, not syncing
+  size_t pending_ ABSL_GUARDED_BY(mu_) = 0;      // requests not yet answered
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t flushes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t completed_ ABSL_GUARDED_BY(mu_) = 0;
-  std::thread thread_;
-
-  // One round's logs, handed to the sync workers; the flusher thread takes a share too.
-  absl::Mutex round_mu_;
-  const std::vector<Log*>* round_logs_ ABSL_GUARDED_BY(round_mu_) = nullptr;
-  std::vector<absl::Status>* round_results_ ABSL_GUARDED_BY(round_mu_) = nullptr;
-  size_t round_next_ ABSL_GUARDED_BY(round_mu_) = 0;  // the next log to take
-  size_t round_done_ ABSL_GUARDED_BY(round_mu_) = 0;
-  bool workers_stop_ ABSL_GUARDED_BY(round_mu_) = false;
   std::vector<std::thread> workers_;
 };
 
