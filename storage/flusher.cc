@@ -78,7 +78,6 @@ void Flusher::worker() {
     LogQueue& q = queues_.at(key);
     q.syncing = true;
     std::vector<Request> requests = std::exchange(q.waiting, {});
-    std::shared_ptr<Log> keep = q.log;  // the entry may go once syncing ends
     mu_.Unlock();
     serve(key, std::move(requests));
     mu_.Lock();
