@@ -60,16 +60,12 @@ int64_t Flusher::completed() const {
   return completed_;
 }
 
-bool Flusher::idle() const {
-  return pending_ == 0;
-}
-
 void Flusher::worker() {
   absl::MutexLock l(&mu_);
   for (;;) {
     mu_.Await(absl::Condition(
         +[](Flusher* f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(f->mu_) {
-          return !f->ready_.empty() || (f->stopping_ && f->idle());
+          return !f->ready_.empty() || (f->stopping_ && f->pending_ == 0);
         },
         this));
     if (ready_.empty()) return;  // stopping, and every request has been answered

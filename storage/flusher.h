@@ -59,7 +59,6 @@ class Flusher {
   void worker();
   // Syncs `log` unless every request is already covered, then answers them all.
   void serve(Log* log, std::vector<Request> requests);
-  bool idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_pending_;
   mutable absl::Mutex mu_;
