@@ -145,8 +145,11 @@ class RdkafkaGroups(BrokerTestCase):
         self.assertEqual(set(ids_before), {"inst-1", "inst-2"})
         s2_events = s2.rebalances()
 
-        # A static member does not send LeaveGroup on close; it comes back within the session.
-        s1.close()
+        # A static member leaves no LeaveGroup behind, so a killed one is what the broker sees
+        # of a restart; it comes back within the session. (librdkafka 2.0.2's consumer_close of
+        # a static member sometimes never returns after its group sub-system has terminated,
+        # about 1 in 10 runs on a loaded machine, so the test does not depend on it.)
+        s1.kill()
         s1b = self.consumer("s1b", topic, group, instance_id="inst-1", extra=extra)
         wait_until(lambda: s1b.assignment() is not None, 30, "restarted static member assigned")
         self.assertEqual(s1b.assignment(), before[0])
@@ -168,7 +171,7 @@ class RdkafkaGroups(BrokerTestCase):
         self.assertNotEqual(ids_after["inst-1"], ids_before["inst-1"],
                             "a rejoining static member gets a new member id")
         for m in (s1b, s2):
-            m.close()
+            m.kill()
 
 
 if __name__ == "__main__":
