@@ -1,6 +1,7 @@
 // TxnCoordinator: the transitions of Kafka's transaction state machine. Each transition is
 // computed under mu_, written to __transaction_state with the entry marked pending (other
-// requests answer CONCURRENT_TRANSACTIONS meanwhile), and applied once durable.
+// requests answer CONCURRENT_TRANSACTIONS meanwhile), and applied once durable. While a decided
+// transaction's markers are written, the id's requests are parked instead and run again after.
 #include "coordinator/txn_coordinator.h"
 
 #include <algorithm>
@@ -137,7 +138,9 @@ void TxnCoordinator::init_producer_id(const InitProducerIdRequest& req,
       const bool valid_id =
           md.producer_epoch == -1 || req.producer_id == md.producer_id ||
           (req.producer_id == md.previous_producer_id && epoch_exhausted(req.producer_epoch));
-      if (e.pending || is_prepare(md.state)) {
+      if (writing_markers(e)) {
+        e.parked.push_back([this, req, done] { init_producer_id(req, done); });
+      } else if (e.pending || is_prepare(md.state)) {
         error = ErrorCode::kConcurrentTransactions;
       } else if (expected && !valid_id) {
         error = ErrorCode::kProducerFenced;
@@ -225,6 +228,13 @@ void TxnCoordinator::add_partitions(const std::string& tid, int64_t producer_id,
       const TxnMetadata& md = e.md;
       if (md.producer_epoch != producer_epoch) {
         answer = ErrorCode::kProducerFenced;
+      } else if (writing_markers(e)) {
+        // The producer heard of its last commit or abort before the markers were written;
+        // answering CONCURRENT_TRANSACTIONS would make it back off (librdkafka: 100 ms).
+        e.parked.push_back(
+            [this, tid, producer_id, producer_epoch, partitions, done = std::move(done)]() mutable {
+              add_partitions(tid, producer_id, producer_epoch, partitions, std::move(done));
+            });
       } else if (e.pending || is_prepare(md.state)) {
         answer = ErrorCode::kConcurrentTransactions;
       } else if (md.state == TxnState::kOngoing &&
@@ -267,6 +277,12 @@ void TxnCoordinator::end_txn(const std::string& tid, int64_t producer_id, int16_
       const TxnState s = e.md.state;
       if (e.md.producer_epoch != producer_epoch) {
         answer = ErrorCode::kProducerFenced;
+      } else if (writing_markers(e)) {
+        // A retry; once the markers are written it gets the answer for the completed state.
+        e.parked.push_back(
+            [this, tid, producer_id, producer_epoch, commit, done = std::move(done)]() mutable {
+              end_txn(tid, producer_id, producer_epoch, commit, std::move(done));
+            });
       } else if (e.pending) {
         answer = ErrorCode::kConcurrentTransactions;
       } else if (s == TxnState::kOngoing) {
@@ -296,52 +312,65 @@ void TxnCoordinator::begin_end(Entry& e, bool commit, std::function<void(ErrorCo
   persist(
       next,
       [this, next, then = std::move(then)](ErrorCode err) {
-        if (err != ErrorCode::kNone) return then(err);
+        // The decision is durable: like Kafka, answer now and write the markers after. A
+        // crash before they are durable replays the Prepare state and complete_load() writes
+        // them again.
+        then(err);
+        if (err != ErrorCode::kNone) return;
         Actions actions;
         {
           std::lock_guard lock(mu_);
-          send_markers(next, then, actions);
+          send_markers(next, actions);
         }
         run(actions);
       },
       out);
 }
 
-void TxnCoordinator::send_markers(const TxnMetadata& prepared, std::function<void(ErrorCode)> then,
-                                  Actions& out) {
+bool TxnCoordinator::writing_markers(const Entry& e) {
+  return is_prepare(e.md.state) && !e.markers_failed;
+}
+
+void TxnCoordinator::unpark(const std::string& tid, Actions& out) {
+  auto it = txns_.find(tid);
+  if (it == txns_.end()) return;
+  for (auto& request : it->second.parked) out.push_back(std::move(request));
+  it->second.parked.clear();
+}
+
+void TxnCoordinator::send_markers(const TxnMetadata& prepared, Actions& out) {
   auto it = txns_.find(prepared.transactional_id);
-  if (it == txns_.end()) return out.push_back([then] { then(ErrorCode::kNone); });
+  if (it == txns_.end()) return;
   it->second.pending = true;
   it->second.markers_failed = false;
   const bool commit = prepared.state == TxnState::kPrepareCommit;
   std::vector<TopicPartition> partitions(prepared.partitions.begin(), prepared.partitions.end());
-  out.push_back([this, prepared, commit, partitions = std::move(partitions),
-                 then = std::move(then)]() mutable {
+  out.push_back([this, prepared, commit, partitions = std::move(partitions)]() mutable {
     markers_->write_markers(
         prepared.producer_id, prepared.producer_epoch, commit, kCoordinatorEpoch,
-        std::move(partitions), [this, prepared, commit, then](absl::Status st) {
+        std::move(partitions), [this, prepared, commit](absl::Status st) {
           Actions actions;
           {
             std::lock_guard lock(mu_);
             auto it = txns_.find(prepared.transactional_id);
             if (it == txns_.end()) {
-              actions.push_back([then] { then(ErrorCode::kNone); });
+              // Nothing left to answer.
             } else if (!st.ok()) {
-              // The decision is durable, so the client's answer is success; tick() retries the
+              // The client was answered success (the decision is durable); tick() retries the
               // markers and the id answers CONCURRENT_TRANSACTIONS until they are written.
               spdlog::warn("transactional id {}: writing {} markers failed: {}",
                            prepared.transactional_id, commit ? "commit" : "abort",
                            std::string(st.message()));
               it->second.pending = false;
               it->second.markers_failed = true;
-              actions.push_back([then] { then(ErrorCode::kNone); });
+              unpark(prepared.transactional_id, actions);
             } else {
-              // The client is answered once the markers are durable; the Complete state is
-              // not waited for. A crash that loses it leaves the Prepare state in the log and
-              // complete_load() writes the markers again, which changes nothing. The entry stays
-              // pending only until the record is in the log, so that the next transition is
-              // appended after it (and its fdatasync covers this one).
-              TxnMetadata& complete = it->second.md;
+              // The Complete state is not waited for. A crash that loses it leaves the Prepare
+              // state in the log and complete_load() writes the markers again, which changes
+              // nothing. The entry keeps its Prepare state (so the id's requests park) only
+              // until the record is in the log, so that the next transition is appended after
+              // it and its fdatasync covers this one.
+              TxnMetadata complete = it->second.md;
               complete.state = commit ? TxnState::kCompleteCommit : TxnState::kCompleteAbort;
               complete.partitions.clear();
               complete.last_update_ms = clock_->now_ms();
@@ -355,13 +384,18 @@ void TxnCoordinator::send_markers(const TxnMetadata& prepared, std::function<voi
                     }
                   },
                   actions);
-              actions.push_back([this, tid, then] {
+              actions.push_back([this, complete] {
+                Actions parked;
                 {
                   std::lock_guard lock(mu_);
-                  auto e = txns_.find(tid);
-                  if (e != txns_.end()) e->second.pending = false;
+                  auto e = txns_.find(complete.transactional_id);
+                  if (e != txns_.end()) {
+                    e->second.md = complete;
+                    e->second.pending = false;
+                  }
+                  unpark(complete.transactional_id, parked);
                 }
-                then(ErrorCode::kNone);
+                run(parked);
               });
             }
           }
@@ -431,8 +465,7 @@ void TxnCoordinator::complete_load() {
       if (!is_prepare(e.md.state)) continue;
       spdlog::info("transactional id {}: completing {} after restart", tid,
                    txn_state_name(e.md.state));
-      send_markers(
-          e.md, [](ErrorCode) {}, actions);
+      send_markers(e.md, actions);
     }
   }
   run(actions);
@@ -444,8 +477,7 @@ void TxnCoordinator::abort_timed_out(int64_t now, Actions& out) {
   for (auto& [tid, e] : txns_) {
     if (e.pending) continue;
     if (e.markers_failed && is_prepare(e.md.state)) {
-      send_markers(
-          e.md, [](ErrorCode) {}, out);
+      send_markers(e.md, out);
       continue;
     }
     if (e.md.state != TxnState::kOngoing || e.md.start_ms + e.md.timeout_ms > now) continue;

@@ -2,7 +2,8 @@
 // It hands out producer ids and epochs (InitProducerId), tracks which partitions each
 // transactional id writes to (AddPartitionsToTxn, AddOffsetsToTxn), and ends transactions
 // (EndTxn): the decision (PrepareCommit/PrepareAbort) is made durable in __transaction_state
-// first, then markers go to every partition, then the Complete state is written. A broker
+// first and the client is answered, then markers go to every partition, then the Complete
+// state is written; the id's next request waits (is parked) until the markers are. A broker
 // restart replays __transaction_state with load() and complete_load() finishes every decided
 // transaction whose markers may not have been written. tick() aborts transactions that outlive
 // their timeout (bumping the epoch, which fences the old producer) and expires idle ids.
@@ -47,14 +48,15 @@ class TxnCoordinator {
   void init_producer_id(const InitProducerIdRequest& request, InitProducerIdCallback done);
 
   // AddPartitionsToTxn / AddOffsetsToTxn (the caller passes the group's __consumer_offsets
-  // partition). Errors: INVALID_REQUEST, INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED,
-  // CONCURRENT_TRANSACTIONS.
+  // partition). While the previous transaction's markers are being written the request waits
+  // for them, where Kafka answers CONCURRENT_TRANSACTIONS. Errors: INVALID_REQUEST,
+  // INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS.
   void add_partitions(const std::string& transactional_id, int64_t producer_id,
                       int16_t producer_epoch, const std::vector<TopicPartition>& partitions,
                       TxnCallback done);
 
-  // EndTxn. `done` runs once the decision and the markers are durable (the Complete state that
-  // follows is written without waiting). Errors:
+  // EndTxn. `done` runs once the decision (PrepareCommit/PrepareAbort) is durable, as in Kafka;
+  // the markers and the Complete state follow. Errors:
   // INVALID_REQUEST, INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS,
   // INVALID_TXN_STATE; NONE for a retry of an already completed identical end.
   void end_txn(const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
@@ -95,6 +97,9 @@ class TxnCoordinator {
     TxnMetadata md;
     bool pending = false;  // a transition is being written; others answer CONCURRENT_TRANSACTIONS
     bool markers_failed = false;  // a decided transaction whose markers must be retried
+    // Requests for the id that arrived while its markers were being written; run again once
+    // they are (or failed).
+    std::vector<std::function<void()>> parked;
   };
   // Completed actions collected under mu_ and run after it is released.
   using Actions = std::vector<std::function<void()>>;
@@ -104,8 +109,13 @@ class TxnCoordinator {
   // Writes `next` for its id, marks the entry pending meanwhile, then applies it and calls
   // `then` with the result (under no lock).
   void persist(const TxnMetadata& next, std::function<void(ErrorCode)> then, Actions& out);
-  // PrepareCommit/PrepareAbort is durable: write the markers, then the Complete state.
-  void send_markers(const TxnMetadata& prepared, std::function<void(ErrorCode)> then, Actions& out);
+  // PrepareCommit/PrepareAbort is durable: write the markers, then the Complete state, then
+  // run the requests parked meanwhile.
+  void send_markers(const TxnMetadata& prepared, Actions& out);
+  // True while the decided transaction's markers are being written: requests wait for them.
+  static bool writing_markers(const Entry& e);
+  // Moves the parked requests of `tid` (if any) into `out`, to run once mu_ is released.
+  void unpark(const std::string& tid, Actions& out);
   // Starts ending the ongoing transaction of `e` (state Ongoing, not pending).
   void begin_end(Entry& e, bool commit, std::function<void(ErrorCode)> then, Actions& out);
   void abort_timed_out(int64_t now, Actions& out);

@@ -84,6 +84,17 @@ class EosLoop(BrokerTestCase):
                     p.poll(0.05)
         self.assertEqual(p.flush(60 * SLOW), 0)
 
+    def output_ends(self, isolation):
+        """ListOffsets latest of every eos-out partition at `isolation`."""
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "eos-reader",
+                      "isolation.level": isolation})
+        try:
+            return [c.get_watermark_offsets(TopicPartition("eos-out", p), timeout=10 * SLOW,
+                                            cached=False)[1] for p in range(PARTS)]
+        finally:
+            c.close()
+
     def read_output(self, isolation):
         """{partition: [(key, value)]} of eos-out up to its end (the LSO for read_committed)."""
         from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
@@ -165,6 +176,9 @@ class EosLoop(BrokerTestCase):
                          f"{len(aborts)} aborted by the app {aborts[:5]}\n")
         self.assertGreater(kills_mid_txn, 0, f"no kill landed mid-transaction, seed {self.seed}")
 
+        # The app's last commit was answered before its markers were written, as in Kafka.
+        wait_until(lambda: self.output_ends("read_committed") == self.output_ends(
+            "read_uncommitted"), 10, "the markers of the last commit")
         out, hw = self.read_output("read_committed")
         for q in range(PARTS):
             want = [(f"k{i}", f"out-v{i}") for i in range(q, N, PARTS)]

@@ -12,6 +12,9 @@ from gregor_harness import SLOW, BrokerTestCase, wait_until
 
 PARTS = 3
 PER_TXN = 9  # records per transaction: 3 on each partition
+# EndTxn is answered once the decision is durable and the markers follow (Kafka's order), so
+# what a commit makes visible is waited for, this long at most.
+MARKERS_S = 10
 
 TXN_BROKER_OVERRIDES = {
     "group.initial.rebalance.delay.ms": "0",
@@ -120,11 +123,28 @@ class TxnTestCase(BrokerTestCase):
     def assert_visible(self, topic, isolation, expected, end, parts=PARTS):
         """The records a consumer at `isolation` reads are exactly `expected`
         ({partition: [(offset, key, value)]}), it stops at `end` on every partition and its
-        position is there, past any trailing control batch."""
-        msgs, eof, positions = self.read_all(topic, isolation, parts)
+        position is there, past any trailing control batch. Read again until then, up to a
+        deadline: as in Kafka, a commit's markers follow the answer to EndTxn."""
+        deadline = time.monotonic() + MARKERS_S * SLOW
+        while True:
+            msgs, eof, positions = self.read_all(topic, isolation, parts)
+            want_end = {p: end for p in range(parts)}
+            if (msgs, eof, positions) == (expected, want_end, want_end) or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.assertEqual(msgs, expected, f"{isolation} consumer of {topic}")
-        self.assertEqual(eof, {p: end for p in range(parts)}, f"{isolation} end of partition")
-        self.assertEqual(positions, {p: end for p in range(parts)}, f"{isolation} positions")
+        self.assertEqual(eof, want_end, f"{isolation} end of partition")
+        self.assertEqual(positions, want_end, f"{isolation} positions")
+
+    def assert_end_offsets(self, topic, isolation, expected, msg=None):
+        """ListOffsets latest reaches `expected` ({partition: offset}) within the markers'
+        deadline."""
+        deadline = time.monotonic() + MARKERS_S * SLOW
+        while (got := self.end_offsets(topic, isolation)) != expected and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(got, expected, msg)
 
     def assert_fatal_fenced(self, exc_info, what):
         err = exc_info.exception.args[0]
@@ -165,8 +185,8 @@ class Transactions(TxnTestCase):
                       for q in range(PARTS)}
         self.assert_visible(topic, "read_committed", committed, 12)
         self.assert_visible(topic, "read_uncommitted", everything, 12)
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 12 for q in range(PARTS)})
-        self.assertEqual(self.end_offsets(topic, "read_uncommitted"),
+        self.assert_end_offsets(topic, "read_committed", {q: 12 for q in range(PARTS)})
+        self.assert_end_offsets(topic, "read_uncommitted",
                          {q: 12 for q in range(PARTS)})
 
     def test_open_transaction_holds_last_stable_offset(self):
@@ -185,9 +205,9 @@ class Transactions(TxnTestCase):
         self.produce(p, topic, e)  # on the broker, transaction still open
 
         pa, pe = by_partition(a), by_partition(e)
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 4 for q in range(PARTS)},
+        self.assert_end_offsets(topic, "read_committed", {q: 4 for q in range(PARTS)},
                          "read_committed latest offset is not the last stable offset")
-        self.assertEqual(self.end_offsets(topic, "read_uncommitted"),
+        self.assert_end_offsets(topic, "read_uncommitted",
                          {q: 7 for q in range(PARTS)})
         self.assert_visible(topic, "read_uncommitted",
                             {q: at([0, 1, 2], pa[q]) + at([4, 5, 6], pe[q]) for q in range(PARTS)},
@@ -205,8 +225,8 @@ class Transactions(TxnTestCase):
         self.assertEqual(msgs, {q: at([0, 1, 2], pa[q]) + at([4, 5, 6], pe[q])
                                 for q in range(PARTS)})
         self.assertEqual(eof, {q: 8 for q in range(PARTS)})
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 8 for q in range(PARTS)})
-        self.assertEqual(self.end_offsets(topic, "read_uncommitted"),
+        self.assert_end_offsets(topic, "read_committed", {q: 8 for q in range(PARTS)})
+        self.assert_end_offsets(topic, "read_uncommitted",
                          {q: 8 for q in range(PARTS)})
 
     def test_send_offsets_to_transaction(self):
@@ -248,6 +268,13 @@ class Transactions(TxnTestCase):
         def committed(reader, timeout=10):
             return {tp.partition: tp.offset for tp in reader.committed(tps, timeout * SLOW)}
 
+        def assert_committed(reader, want):
+            """After a commit: its offsets become the group's once its marker is written."""
+            deadline = time.monotonic() + MARKERS_S * SLOW
+            while (got := committed(reader)) != want and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(got, want)
+
         def transform(p, msgs):
             for m in msgs:
                 p.produce(dst, key=m.key(), value=b"out-" + m.value(), partition=m.partition())
@@ -270,9 +297,9 @@ class Transactions(TxnTestCase):
             committed(stable_reader, timeout=1)  # UNSTABLE_OFFSET_COMMIT until it ends
         self.assertEqual(cm.exception.args[0].code(), KafkaError._TIMED_OUT)
         p.commit_transaction(30 * SLOW)
-        self.assertEqual(committed(plain_reader), pos1)
-        self.assertEqual(committed(stable_reader), pos1)
-        self.assertEqual(committed(c), pos1)
+        assert_committed(plain_reader, pos1)
+        assert_committed(stable_reader, pos1)
+        assert_committed(c, pos1)
 
         # 2: abort (flushed, so the output records are on the broker).
         second = take(9)
@@ -296,8 +323,8 @@ class Transactions(TxnTestCase):
         transform(p, third)
         send_offsets()
         p.commit_transaction(30 * SLOW)
-        self.assertEqual(committed(plain_reader), {q: 10 for q in range(PARTS)})
-        self.assertEqual(committed(stable_reader), {q: 10 for q in range(PARTS)})
+        assert_committed(plain_reader, {q: 10 for q in range(PARTS)})
+        assert_committed(stable_reader, {q: 10 for q in range(PARTS)})
 
         msgs, _, _ = self.read_all(dst, "read_committed")
         want = {q: [(f"k{i}", f"out-v{i}") for i in range(q, 30, PARTS)] for q in range(PARTS)}
@@ -316,10 +343,10 @@ class Transactions(TxnTestCase):
         f, g = txn_records("f"), txn_records("g")
         old.begin_transaction()
         self.produce(old, topic, f)
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 0 for q in range(PARTS)})
+        self.assert_end_offsets(topic, "read_committed", {q: 0 for q in range(PARTS)})
 
         new = self.producer("tx-fence-produce", [topic])  # init_transactions aborts f
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 4 for q in range(PARTS)},
+        self.assert_end_offsets(topic, "read_committed", {q: 4 for q in range(PARTS)},
                          "the fenced producer's transaction was not aborted")
         # No delivery callback on this record: with one, the next client call failed in 3 of 5
         # runs with SystemError (a TypeError left pending inside confluent-kafka 1.7). The
@@ -363,7 +390,7 @@ class Transactions(TxnTestCase):
         new.begin_transaction()
         self.produce(new, topic, txn_records("g"), flush=False)
         new.commit_transaction(30 * SLOW)
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 8 for q in range(PARTS)})
+        self.assert_end_offsets(topic, "read_committed", {q: 8 for q in range(PARTS)})
 
     def test_transaction_timeout(self):
         """A transaction that outlives its transaction.timeout.ms is aborted by the broker on
@@ -378,9 +405,9 @@ class Transactions(TxnTestCase):
         began = time.monotonic()
         p.begin_transaction()
         self.produce(p, topic, t)
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 0 for q in range(PARTS)},
+        self.assert_end_offsets(topic, "read_committed", {q: 0 for q in range(PARTS)},
                          "open transaction not holding the LSO")
-        self.assertEqual(self.end_offsets(topic, "read_uncommitted"),
+        self.assert_end_offsets(topic, "read_uncommitted",
                          {q: 3 for q in range(PARTS)})
 
         # The abort marker lands at offset 3 on every partition; LSO = HW = 4.
@@ -391,7 +418,7 @@ class Transactions(TxnTestCase):
         aborted_after = time.monotonic() - began
         self.assertGreaterEqual(aborted_after, timeout_ms / 1000 * 0.9,
                                 f"aborted after {aborted_after:.2f}s, before its timeout")
-        self.assertEqual(self.end_offsets(topic, "read_uncommitted"),
+        self.assert_end_offsets(topic, "read_uncommitted",
                          {q: 4 for q in range(PARTS)})
         self.assert_visible(topic, "read_committed", {q: [] for q in range(PARTS)}, 4)
 
@@ -440,7 +467,7 @@ class TransactionsAcrossRestarts(TxnTestCase):
         self.assertEqual(self.broker.restart(), 0, "gregord did not exit 0 on SIGTERM")
         wait_until(lambda: self.end_offsets(topic, "read_uncommitted") ==
                    {q: 7 for q in range(PARTS)}, 30, "partitions back after the restart")
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 4 for q in range(PARTS)},
+        self.assert_end_offsets(topic, "read_committed", {q: 4 for q in range(PARTS)},
                          "open transaction does not hold the LSO after a restart")
         self.assert_visible(topic, "read_committed", {q: at([0, 1, 2], pa[q])
                                                       for q in range(PARTS)}, 4)
@@ -456,13 +483,13 @@ class TransactionsAcrossRestarts(TxnTestCase):
         wait_until(lambda: self.end_offsets(topic, "read_uncommitted") ==
                    {q: 11 for q in range(PARTS)}, 30,
                    "the open transaction's acknowledged records after the crash")
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 8 for q in range(PARTS)},
+        self.assert_end_offsets(topic, "read_committed", {q: 8 for q in range(PARTS)},
                          "open transaction does not hold the LSO after crash recovery")
         self.assert_visible(topic, "read_committed", committed, 8)
 
         # A new instance: init_transactions aborts c (marker at 11), then commits d at 12-14.
         p2 = self.producer(tid, [topic])
-        self.assertEqual(self.end_offsets(topic, "read_committed"), {q: 12 for q in range(PARTS)},
+        self.assert_end_offsets(topic, "read_committed", {q: 12 for q in range(PARTS)},
                          "init_transactions of a new instance did not abort the open one")
         p2.begin_transaction()
         self.produce(p2, topic, d, flush=False)

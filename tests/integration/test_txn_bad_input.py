@@ -99,6 +99,16 @@ class TxnBadInput(BrokerTestCase):
         self.assertEqual(r["error"], NONE, r)
         return r
 
+    def wait_stable(self, topic, partitions=(0,)):
+        """Waits until no transaction is open on the partitions (last stable offset = high
+        watermark): EndTxn is answered once the decision is durable, as in Kafka, and the
+        markers follow."""
+        def stable(p):
+            r = self.fetch(topic, 0, partition=p)
+            return r["last_stable_offset"] == r["high_watermark"]
+        for p in partitions:
+            wait_until(lambda: stable(p), 10, f"the markers on {topic}-{p}")
+
     # ---- FindCoordinator ----------------------------------------------------------------------
 
     def test_find_coordinator_for_transactional_id(self):
@@ -322,6 +332,7 @@ class TxnBadInput(BrokerTestCase):
         self.assertEqual(self.c.list_offsets(topic, 0, isolation=READ_UNCOMMITTED), (NONE, 4))
 
         self.assertEqual(self.end(tid, pid, epoch, False), NONE)
+        self.wait_stable(topic)
         for version in (4, 11):
             r = self.fetch(topic, 0, version=version)
             self.assertEqual((r["high_watermark"], r["last_stable_offset"]), (5, 5), r)
@@ -347,6 +358,7 @@ class TxnBadInput(BrokerTestCase):
                          (NONE, 0))
         self.assertEqual(self.fetch(topic, 0)["last_stable_offset"], 0)
         self.assertEqual(self.end(tid, pid, epoch, True, version=3), NONE)
+        self.wait_stable(topic, (0, 1))
         for p, hw, values in ((0, 4, [b"a", b"b", b"c"]), (1, 2, [b"d"])):
             r = self.fetch(topic, 0, partition=p)
             self.assertEqual((r["high_watermark"], r["last_stable_offset"], r["aborted"]),
@@ -452,6 +464,7 @@ class TxnBadInput(BrokerTestCase):
         self.assertEqual(self.c.txn_offset_commit(tid, group, pid, epoch, {(topic, 0): 2},
                                                   version=3), {(topic, 0): NONE})
         self.assertEqual(self.end(tid, pid, epoch, True, version=3), NONE)
+        self.wait_stable(topic)
         r = self.fetch(topic, 0)
         self.assertEqual((r["high_watermark"], r["last_stable_offset"], r["aborted"]),
                          (3, 3, []))

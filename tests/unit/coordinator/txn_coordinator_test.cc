@@ -86,10 +86,26 @@ class FakeMarkers : public TxnMarkerWriter {
       if (!fail) writes.push_back({producer_id, producer_epoch, commit, partitions});
     }
     if (before_done) before_done();
+    if (hold) {
+      std::lock_guard lock(mu);
+      held.push_back(std::move(done));
+      return;
+    }
     done(fail ? absl::UnavailableError("partition offline") : absl::OkStatus());
+  }
+  // Completes the held writes with `status`.
+  void release(absl::Status status = absl::OkStatus()) {
+    std::vector<std::function<void(absl::Status)>> all;
+    {
+      std::lock_guard lock(mu);
+      all.swap(held);
+    }
+    for (auto& d : all) d(status);
   }
   std::mutex mu;
   std::vector<Write> writes;
+  std::vector<std::function<void(absl::Status)>> held;
+  bool hold = false;  // writes complete only on release()
   bool fail = false;
   std::function<void()> before_done;  // runs once the markers are "written", before done
 };
@@ -216,26 +232,74 @@ TEST_F(TxnCoordinatorTest, CommitWritesPrepareMarkersThenComplete) {
   EXPECT_EQ(state("tx"), TxnState::kCompleteAbort);
 }
 
-TEST_F(TxnCoordinatorTest, EndIsAnsweredWhenMarkersAreDurableNotWaitingForComplete) {
+TEST_F(TxnCoordinatorTest, EndIsAnsweredOnceDecidedAndTheIdsNextRequestsWaitForTheMarkers) {
   auto p = init("tx");
   ASSERT_EQ(add("tx", p.producer_id, p.producer_epoch, kThree), ErrorCode::kNone);
-  // From the markers on, no append becomes durable until release().
-  markers.before_done = [this] { log.hold = true; };
+  markers.hold = true;
+  // Answered with the decision durable and no marker written yet, as Kafka answers.
   ASSERT_EQ(end("tx", p.producer_id, p.producer_epoch, true), ErrorCode::kNone);
-  markers.before_done = nullptr;
-  EXPECT_EQ(state("tx"), TxnState::kCompleteCommit);
-  EXPECT_EQ(log.last("tx")->state, TxnState::kCompleteCommit);  // appended, not yet durable
-  // The next transaction is not held up; its record lands after the Complete one.
+  EXPECT_EQ(state("tx"), TxnState::kPrepareCommit);
+  EXPECT_EQ(log.last("tx")->state, TxnState::kPrepareCommit);
+  ASSERT_EQ(markers.held.size(), 1u);
+  // A retried EndTxn and the producer's next transaction wait for the markers rather than
+  // being told CONCURRENT_TRANSACTIONS; a fenced epoch is still answered at once.
+  std::optional<ErrorCode> retry, next;
+  coord->end_txn("tx", p.producer_id, p.producer_epoch, true, [&](ErrorCode e) { retry = e; });
+  coord->add_partitions("tx", p.producer_id, p.producer_epoch, {{"u", 0}},
+                        [&](ErrorCode e) { next = e; });
+  EXPECT_EQ(add("tx", p.producer_id, p.producer_epoch - 1, {{"u", 0}}), ErrorCode::kProducerFenced);
+  EXPECT_FALSE(retry);
+  EXPECT_FALSE(next);
+  markers.hold = false;
+  markers.release();
+  EXPECT_EQ(retry, ErrorCode::kNone);
+  EXPECT_EQ(next, ErrorCode::kNone);
+  EXPECT_EQ(state("tx"), TxnState::kOngoing);
+  EXPECT_EQ(coord->describe("tx").metadata.partitions.size(), 1u);
+  // The next transaction's record follows the Complete one.
+  const size_t n = log.records.size();
+  EXPECT_EQ(decode_txn_value("tx", *log.records[n - 3].value)->state, TxnState::kPrepareCommit);
+  EXPECT_EQ(decode_txn_value("tx", *log.records[n - 2].value)->state, TxnState::kCompleteCommit);
+  EXPECT_EQ(decode_txn_value("tx", *log.records[n - 1].value)->state, TxnState::kOngoing);
+}
+
+TEST_F(TxnCoordinatorTest, NewInstanceWaitsForTheMarkersOfTheLastTransaction) {
+  auto old = init("tx");
+  ASSERT_EQ(add("tx", old.producer_id, old.producer_epoch, kThree), ErrorCode::kNone);
+  markers.hold = true;
+  ASSERT_EQ(end("tx", old.producer_id, old.producer_epoch, false), ErrorCode::kNone);
+  std::optional<InitProducerIdResult> fresh;
+  InitProducerIdRequest r;
+  r.transactional_id = "tx";
+  r.timeout_ms = 10000;
+  coord->init_producer_id(r, [&](InitProducerIdResult res) { fresh = res; });
+  EXPECT_FALSE(fresh);
+  markers.hold = false;
+  markers.release();
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->error, ErrorCode::kNone);
+  EXPECT_EQ(fresh->producer_epoch, old.producer_epoch + 1);
+  EXPECT_EQ(state("tx"), TxnState::kEmpty);
+}
+
+TEST_F(TxnCoordinatorTest, RequestsWaitingForFailedMarkersAreAnsweredConcurrentTransactions) {
+  auto p = init("tx");
+  ASSERT_EQ(add("tx", p.producer_id, p.producer_epoch, kThree), ErrorCode::kNone);
+  markers.hold = true;
+  ASSERT_EQ(end("tx", p.producer_id, p.producer_epoch, true), ErrorCode::kNone);
   std::optional<ErrorCode> next;
   coord->add_partitions("tx", p.producer_id, p.producer_epoch, {{"u", 0}},
                         [&](ErrorCode e) { next = e; });
   EXPECT_FALSE(next);
-  log.hold = false;
-  log.release();
-  EXPECT_EQ(next, ErrorCode::kNone);
-  const size_t n = log.records.size();
-  EXPECT_EQ(decode_txn_value("tx", *log.records[n - 2].value)->state, TxnState::kCompleteCommit);
-  EXPECT_EQ(decode_txn_value("tx", *log.records[n - 1].value)->state, TxnState::kOngoing);
+  markers.hold = false;
+  markers.release(absl::UnavailableError("partition offline"));
+  // Not left waiting for the retry of the markers: the client backs off and asks again.
+  EXPECT_EQ(next, ErrorCode::kConcurrentTransactions);
+  EXPECT_EQ(state("tx"), TxnState::kPrepareCommit);
+  clock.advance(1000);
+  coord->tick();
+  EXPECT_EQ(state("tx"), TxnState::kCompleteCommit);
+  EXPECT_EQ(add("tx", p.producer_id, p.producer_epoch, {{"u", 0}}), ErrorCode::kNone);
 }
 
 TEST_F(TxnCoordinatorTest, CompleteLostInACrashIsRedoneFromThePrepareState) {
