@@ -512,7 +512,11 @@ TEST_F(LogIdempotenceTest, RetentionPassOfTheLogManagerExpiresProducers) {
 TEST_F(LogIdempotenceTest, ConcurrentReadCommittedNeverSeesPastTheLastStableOffset) {
   auto log = open_log();
   std::atomic<bool> done{false};
-  std::thread writer([&] {
+  std::atomic<int64_t> reads{0};
+  auto write = [&] {
+    // Without this wait the writer can finish before the reader is scheduled
+    // at all on a loaded machine, and the test would check nothing.
+    while (reads == 0) std::this_thread::yield();
     int32_t seq = 0;
     for (int i = 0; i < 300; ++i) {
       ASSERT_TRUE(send(*log, 1, 0, seq, 2, /*txn=*/true).ok());
@@ -520,10 +524,13 @@ TEST_F(LogIdempotenceTest, ConcurrentReadCommittedNeverSeesPastTheLastStableOffs
       plain(*log);
       ASSERT_TRUE(log->append_control(1, 0, i % 3 != 0, 0).ok());
     }
+  };
+  // A failed assertion returns from write early; done must still be set.
+  std::thread writer([&] {
+    write();
     done = true;
   });
-  int64_t reads = 0;
-  while (!done) {
+  do {
     const int64_t lso = log->last_stable_offset();
     EXPECT_LE(lso, log->log_end_offset());
     ReadInfo info;
@@ -533,7 +540,7 @@ TEST_F(LogIdempotenceTest, ConcurrentReadCommittedNeverSeesPastTheLastStableOffs
     for (int64_t b : bases) EXPECT_LT(b, info.last_stable_offset);
     for (const AbortedTxn& a : info.aborted) EXPECT_EQ(a.producer_id, 1);
     ++reads;
-  }
+  } while (!done);
   writer.join();
   EXPECT_GT(reads, 0);
   EXPECT_EQ(log->last_stable_offset(), log->log_end_offset());
