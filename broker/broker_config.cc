@@ -208,6 +208,7 @@ absl::StatusOr<BrokerConfig> make_broker_config(const std::map<std::string, std:
       {"transaction.remove.expired.transaction.cleanup.interval.ms",
        int_into(&c.transactions.expire_check_interval_ms, 1, kMax32)},
       {"producer.id.expiration.ms", int_into(&d.producer_id_expiration_ms, 1, kMax32)},
+      {"gregor.log.page.cache.window.bytes", int_into(&d.page_cache_window_bytes, 0, kMax64)},
       {"log.segment.bytes", int_into(&d.segment_bytes, 14, kMax32)},
       {"log.roll.ms", int_into(&d.segment_ms, 1, kMax64)},
       {"log.roll.hours", scaled_ms(&d.segment_ms, 3600 * 1000)},

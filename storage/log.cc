@@ -219,6 +219,8 @@ absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches, AppendOrigin 
   if (!parsed.ok()) return parsed.status();
   bool flush_now = false;
   absl::StatusOr<AppendInfo> info;
+  std::shared_ptr<Segment> written;
+  int64_t cache_window = 0;
   {
     absl::MutexLock l(&mu_);
     if (closed_) return absl::UnavailableError(dir_.string() + " is closed");
@@ -274,7 +276,12 @@ absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches, AppendOrigin 
       if (!s.ok()) info = s;
     }
     flush_now = info.ok() && unflushed_messages_ >= config_.flush_interval_messages;
+    if (info.ok()) {
+      written = active();
+      cache_window = config_.page_cache_window_bytes;
+    }
   }
+  if (written) written->release_pages_behind(cache_window);
   if (flush_now) {
     absl::Status s = flush();
     if (!s.ok()) return s;

@@ -21,6 +21,10 @@ struct LogConfig {
   int64_t file_delete_delay_ms = 60000;  // file.delete.delay.ms
   // Broker-wide producer.id.expiration.ms: idle producers' state is dropped after this.
   int64_t producer_id_expiration_ms = 86400000;
+  // Broker-wide gregor.log.page.cache.window.bytes: bytes at the end of each partition's
+  // active segment kept in the page cache; older ones are evicted once on disk
+  // (storage/page_cache_window.h). 0 (the default) keeps everything, as Kafka does.
+  int64_t page_cache_window_bytes = 0;
 
   // Log compaction (storage/log_cleaner.h). cleanup.policy=compact sets `compact`;
   // compact,delete also keeps retention_ms/retention_bytes in force.

@@ -97,6 +97,12 @@ absl::Status Segment::append(std::string_view batches, std::span<const BatchInfo
   return absl::OkStatus();
 }
 
+absl::Status Segment::flush() {
+  absl::Status s = log_->datasync();
+  absl::Status writeback = cache_window_.error();
+  return writeback.ok() ? s : writeback;
+}
+
 absl::Status Segment::reset_state() {
   absl::Status s = offset_index_->file().reset();
   if (s.ok()) s = time_index_->reset();

@@ -18,6 +18,7 @@
 #include "protocol/wire.h"
 #include "storage/file.h"
 #include "storage/offset_index.h"
+#include "storage/page_cache_window.h"
 #include "storage/time_index.h"
 #include "storage/txn_index.h"
 
@@ -90,7 +91,11 @@ class Segment {
   absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> find_offset_by_timestamp(
       int64_t ts, int64_t end) const;
 
-  absl::Status flush() { return log_->datasync(); }
+  // fdatasync of the log file; fails for good once a writeback of it failed.
+  absl::Status flush();
+  // Keeps the last `window` bytes of the log file in the page cache and evicts the rest once
+  // written (PageCacheWindow). Any thread, outside the Log's mutex: it may wait for writeback.
+  void release_pages_behind(int64_t window) { cache_window_.advance(*log_, size(), window); }
   absl::Status flush_indexes();
   // The segment stops being active: final time-index entry, indexes trimmed.
   absl::Status on_roll();
@@ -123,6 +128,7 @@ class Segment {
   std::atomic<int64_t> max_timestamp_{-1};
   std::atomic<int64_t> offset_of_max_timestamp_{-1};
   int64_t bytes_since_last_index_entry_ = 0;
+  PageCacheWindow cache_window_;
   bool indexes_existed_ = true;  // both index files were there when opened
 };
 

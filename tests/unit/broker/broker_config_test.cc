@@ -17,6 +17,13 @@ TEST(BrokerConfig, DefaultsNeedNoFile) {
   EXPECT_TRUE(c->auto_create_topics_enable);
   EXPECT_TRUE(c->acks_all_fsync);
   EXPECT_EQ(c->log_defaults.retention_ms, 7LL * 24 * 3600 * 1000);
+  EXPECT_EQ(c->log_defaults.page_cache_window_bytes, 0);  // Kafka's behaviour: no eviction
+}
+
+TEST(BrokerConfig, PageCacheWindow) {
+  auto c = make_broker_config({{"gregor.log.page.cache.window.bytes", "1048576"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->log_defaults.page_cache_window_bytes, 1 << 20);
 }
 
 TEST(BrokerConfig, PropertiesFileSyntax) {
@@ -65,7 +72,8 @@ TEST(BrokerConfig, InvalidValuesNameTheKey) {
                {"auto.create.topics.enable", "yes"},
                {"log.segment.bytes", "10"},
                {"default.replication.factor", "3"},
-               {"log.message.timestamp.type", "Wall"}};
+               {"log.message.timestamp.type", "Wall"},
+               {"gregor.log.page.cache.window.bytes", "-1"}};
   for (const Case& c : cases) {
     auto r = make_broker_config({{c.key, c.value}});
     ASSERT_FALSE(r.ok()) << c.key << "=" << c.value;
