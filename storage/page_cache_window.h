@@ -8,10 +8,9 @@
 // machines) the first touch of each new page costs a host fault, ~12 us per 4 KiB: a plain
 // 1 MiB-at-a-time file writer ran at ~260 MB/s and 3.2 CPU-s/GB, the same writer with this
 // window at ~2,000 MB/s and 0.25 CPU-s/GB, because the pages it evicts are the ones the next
-// writes get back (docs/ARCHITECTURE.md). Starting writeback early also leaves less for the
-// fdatasync of acks=all to wait for. The cost: consumers more than a window behind the end of
-// a partition read from disk rather than from memory, which is why the broker leaves it off
-// unless configured (docs/ARCHITECTURE.md has the measurements).
+// writes get back. The cost: consumers more than a window behind the end of a partition read
+// from disk rather than from memory, which is why the broker leaves it off unless configured
+// (docs/ARCHITECTURE.md has the measurements).
 #pragma once
 
 #include <cstdint>
