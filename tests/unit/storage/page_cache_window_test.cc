@@ -1,10 +1,11 @@
 // PageCacheWindow: what lies a window behind the end of a file leaves the page cache once
-// written, the window itself stays, the bytes are unchanged, and a file cut shorter (recovery)
-// or a window of 0 are handled.
+// written, the window itself stays, the bytes are unchanged, a file cut shorter (recovery) or a
+// window of 0 are handled, and a failed writeback is kept for the segment's flush to report.
 #include "storage/page_cache_window.h"
 
 #include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -99,6 +100,22 @@ TEST_F(PageCacheWindowTest, FileCutShorterStartsOverFromTheNewEnd) {
   std::string back(more.size(), '\0');
   ASSERT_TRUE(file_->pread_exact(back.data(), back.size(), kMiB + 123).ok());
   EXPECT_EQ(back, more);
+}
+
+TEST(PageCacheWindowErrorTest, AFailedWritebackIsKept) {
+  // sync_file_range fails on a FIFO (ESPIPE), standing in for a disk that fails writeback.
+  TempDir tmp;
+  const std::filesystem::path fifo = tmp.path() / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto f = File::open(fifo, false);  // O_RDWR: does not wait for the other end
+  ASSERT_TRUE(f.ok()) << f.status();
+  PageCacheWindow window;
+  window.advance(**f, 4 * kMiB, kMiB);
+  absl::Status s = window.error();
+  EXPECT_TRUE(absl::IsDataLoss(s)) << s;
+  EXPECT_NE(s.message().find("sync_file_range"), std::string::npos) << s;
+  window.advance(**f, 8 * kMiB, kMiB);  // stays failed, tries nothing more
+  EXPECT_TRUE(absl::IsDataLoss(window.error()));
 }
 
 TEST(PageCacheWindowLogTest, LogWithASmallWindowReadsBackEveryBatch) {
