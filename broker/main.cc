@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "CLI/CLI.hpp"
-#include "absl/synchronization/mutex.h"
 #include "broker/broker.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -28,13 +27,6 @@ int main(int argc, char** argv) {
   app.add_option("--override", overrides, "key=value that overrides the file; may repeat")
       ->allow_extra_args(false);
   CLI11_PARSE(app, argc, argv);
-
-#ifdef NDEBUG
-  // Debian's Abseil is built without NDEBUG, so by default every Mutex acquisition runs its
-  // deadlock detector: a process-wide spin lock and a lock-graph update on each Lock. Release
-  // builds of the broker turn it off; debug builds (CI runs every test under one) keep it.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-#endif
 
   spdlog::set_default_logger(spdlog::stderr_color_mt("gregord"));
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] %^%l%$ %v");
