@@ -276,7 +276,7 @@ absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches, AppendOrigin 
       if (!s.ok()) info = s;
     }
     flush_now = info.ok() && unflushed_messages_ >= config_.flush_interval_messages;
-    if (info.ok()) {
+    if (info.ok() && config_.page_cache_window_bytes > 0) {
       written = active();
       cache_window = config_.page_cache_window_bytes;
     }

@@ -3,9 +3,9 @@ from the page cache a window behind each partition's end, and stock consumers st
 record back, from disk, before and after a restart."""
 import os
 import subprocess
-import time
 import unittest
 
+from client_helpers import confluent_consume
 from gregor_harness import BrokerTestCase, SLOW
 
 WINDOW = 1 << 20
@@ -47,22 +47,14 @@ class PageCacheWindow(BrokerTestCase):
         self.assertEqual(errors, [])
 
     def consume_all(self, topic):
-        from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-        c = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "pcw-unused",
-                      "enable.auto.commit": False})
-        c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTS)])
-        got = {}
-        end = time.monotonic() + 60 * SLOW
-        while len(got) < N and time.monotonic() < end:
-            for m in c.consume(500, 1.0):
-                self.assertIsNone(m.error())
-                got[int(m.key())] = (m.partition(), m.offset(), m.value())
-        c.close()
+        msgs = confluent_consume(self.broker.bootstrap, topic, PARTS, N)
+        self.assertEqual(len(msgs), N)
+        got = {int(m.key()): m for m in msgs}
         self.assertEqual(len(got), N)
         for i in range(N):
-            part, offset, value = got[i]
-            self.assertEqual((part, offset), (i % PARTS, i // PARTS))
-            self.assertEqual(value, value_of(i), f"record {i}")
+            m = got[i]
+            self.assertEqual((m.partition(), m.offset()), (i % PARTS, i // PARTS))
+            self.assertEqual(m.value(), value_of(i), f"record {i}")
 
     def test_old_data_leaves_the_cache_and_reads_back(self):
         if on_tmpfs(self.broker.data_dir):
