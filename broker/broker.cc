@@ -148,8 +148,8 @@ void Broker::run_coordinator_timers() {
 storage::TxnVerifier Broker::txn_verifier(std::optional<std::string> transactional_id,
                                           std::string topic, int32_t partition) {
   if (!config_.transaction_partition_verification) return {};
-  return [this, tid = std::move(transactional_id), tp = coordinator::TopicPartition{
-                                                       std::move(topic), partition}](
+  return [this, tid = std::move(transactional_id),
+          tp = coordinator::TopicPartition{std::move(topic), partition}](
              int64_t producer_id, int16_t producer_epoch) -> absl::Status {
     if (!tid) {
       return storage::kafka_error(protocol::ErrorCode::kTransactionalIdAuthorizationFailed,

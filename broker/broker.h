@@ -75,8 +75,8 @@ class Broker {
   // producers). Without a transactional id transactional records are refused with
   // TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka refuses them. Empty (no check) with
   // transaction.partition.verification.enable=false.
-  storage::TxnVerifier txn_verifier(std::optional<std::string> transactional_id,
-                                    std::string topic, int32_t partition);
+  storage::TxnVerifier txn_verifier(std::optional<std::string> transactional_id, std::string topic,
+                                    int32_t partition);
 
   // Calls `done` once the partition's log holds `offset` durably: after the grouped fdatasync,
   // or at once with gregor.acks.all.fsync=false (Kafka's acks=all on a single node). `done`

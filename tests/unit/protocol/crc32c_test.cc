@@ -46,7 +46,8 @@ TEST(Crc32c, ExtendsInPieces) {
 
 TEST(Crc32c, HardwareMatchesPortable) {
   std::mt19937 rng(7);
-  std::vector<uint8_t> buf(4096 + 16);
+  // Long enough for the three-chain blocks of both sizes, with every kind of remainder.
+  std::vector<uint8_t> buf(3 * 2048 * 2 + 3 * 128 + 100 + 16);
   for (auto& b : buf) b = static_cast<uint8_t>(rng());
   for (size_t offset = 0; offset < 9; ++offset) {
     for (size_t len = 0; len < 300; ++len) {
@@ -54,8 +55,16 @@ TEST(Crc32c, HardwareMatchesPortable) {
                 internal::crc32c_portable(buf.data() + offset, len))
           << offset << " " << len;
     }
+    for (size_t len : {383u, 384u, 385u, 6143u, 6144u, 6145u, 6144u + 384u + 7u}) {
+      ASSERT_EQ(crc32c(buf.data() + offset, len),
+                internal::crc32c_portable(buf.data() + offset, len))
+          << offset << " " << len;
+    }
     size_t len = buf.size() - 16;
     ASSERT_EQ(crc32c(buf.data() + offset, len),
+              internal::crc32c_portable(buf.data() + offset, len));
+    uint32_t first = crc32c(buf.data() + offset, 1000);
+    ASSERT_EQ(crc32c(buf.data() + offset + 1000, len - 1000, first),
               internal::crc32c_portable(buf.data() + offset, len));
   }
   if (!internal::crc32c_hardware_available()) GTEST_SKIP() << "no SSE4.2: only the table path ran";
