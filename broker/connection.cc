@@ -142,7 +142,7 @@ asio::awaitable<void> Connection::handle(std::string frame, std::shared_ptr<Pend
         slot->response = Response::close_connection();
       } else {
         RequestContext ctx{std::move(header), protocol::Reader(r.position(), r.remaining()),
-                           broker_, socket_.get_executor(), peer_};
+                           broker_, socket_.get_executor(), peer_, std::span<char>(frame)};
         slot->response = co_await api->handler(ctx);
         slot->response_header_version =
             protocol::response_header_version(ctx.header.api_key, ctx.header.api_version);

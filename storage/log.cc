@@ -213,9 +213,10 @@ absl::Status Log::Impl::take_snapshot(int64_t offset) {
   return s;
 }
 
-absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches, AppendOrigin origin,
+absl::StatusOr<AppendInfo> Log::Impl::append(std::span<char> batches, AppendOrigin origin,
                                              const TxnVerifier& verify) {
-  auto parsed = parse_client_batches(batches, origin);
+  const std::string_view bytes(batches.data(), batches.size());
+  auto parsed = parse_client_batches(bytes, origin);
   if (!parsed.ok()) return parsed.status();
   bool flush_now = false;
   absl::StatusOr<AppendInfo> info;
@@ -269,7 +270,7 @@ absl::StatusOr<AppendInfo> Log::Impl::append(std::string& batches, AppendOrigin 
       next = b.last_offset + 1;
       pos += static_cast<size_t>(b.size);
     }
-    info = write(batches, *parsed, now);
+    info = write(bytes, *parsed, now);
     if (info.ok()) {
       s = update ? apply_producer_update(*std::move(update)) : absl::OkStatus();
       if (!update) publish_last_stable_offset();
@@ -597,7 +598,7 @@ absl::StatusOr<std::shared_ptr<Log>> Log::open(const std::filesystem::path& dir,
   return std::shared_ptr<Log>(new Log(std::move(impl)));
 }
 
-absl::StatusOr<AppendInfo> Log::append(std::string& batches, AppendOrigin origin,
+absl::StatusOr<AppendInfo> Log::append(std::span<char> batches, AppendOrigin origin,
                                        const TxnVerifier& verify) {
   return impl_->append(batches, origin, verify);
 }

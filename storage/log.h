@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,7 +105,7 @@ class Log {
   // kCoordinator appends skip the duplicate and sequence checks (base sequence -1).
   // `verify`, if set, is asked before a transactional batch opens its producer's transaction
   // here; its error is the append's.
-  absl::StatusOr<AppendInfo> append(std::string& batches,
+  absl::StatusOr<AppendInfo> append(std::span<char> batches,
                                     AppendOrigin origin = AppendOrigin::kClient,
                                     const TxnVerifier& verify = {});
 

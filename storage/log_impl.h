@@ -27,7 +27,7 @@ class Log::Impl {
   // Opening (log_open.cc).
   absl::Status load(const LogOpenOptions& options);
 
-  absl::StatusOr<AppendInfo> append(std::string& batches, AppendOrigin origin,
+  absl::StatusOr<AppendInfo> append(std::span<char> batches, AppendOrigin origin,
                                     const TxnVerifier& verify);
   absl::StatusOr<AppendInfo> append_with_offsets(std::string_view batches);
   absl::StatusOr<ReadInfo> read(int64_t offset, int64_t max_bytes, bool min_one_batch,

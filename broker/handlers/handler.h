@@ -4,8 +4,11 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <cassert>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/error_codes.h"
@@ -23,8 +26,17 @@ struct RequestContext {
   Broker& broker;
   asio::any_io_executor executor;  // the connection's executor: continuations must resume here
   std::string client_host;
+  // The whole request frame, which this handler owns: Produce lets the log assign offsets in
+  // the client's batches where they lie instead of in a copy.
+  std::span<char> frame;
 
   int16_t version() const { return header.api_version; }
+
+  // `part` (a view from `body`) as writable bytes of the frame.
+  std::span<char> writable(std::string_view part) const {
+    assert(part.data() >= frame.data() && part.data() + part.size() <= frame.data() + frame.size());
+    return frame.subspan(static_cast<size_t>(part.data() - frame.data()), part.size());
+  }
 };
 
 // The client's address as Kafka reports it in group descriptions: "/<ip>".

@@ -95,10 +95,9 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
         out.error_message = "empty or null record set";
         continue;
       }
-      // The log assigns offsets in place, so it gets its own copy of the client's bytes.
-      std::string batches(*p.records.bytes);
+      // The log assigns offsets in place, in the request frame itself.
       absl::StatusOr<storage::AppendInfo> info =
-          partition->log().append(batches, storage::AppendOrigin::kClient,
+          partition->log().append(ctx.writable(*p.records.bytes), storage::AppendOrigin::kClient,
                                   broker.txn_verifier(req.transactional_id, topic.name, p.index));
       if (!info.ok()) {
         ErrorCode error = error_for(info.status());
