@@ -90,11 +90,11 @@ asio::awaitable<void> Connection::read_loop() {
           peer_, size, kMinRequestSize, max_request_bytes_);
       break;
     }
-    std::string frame;
+    RequestFrame frame;
     while (!ec && frame.size() < static_cast<size_t>(size)) {
       size_t step = std::min(kReadStep, static_cast<size_t>(size) - frame.size());
       size_t at = frame.size();
-      frame.resize(at + step);
+      frame.resize(at + step, static_cast<size_t>(size));
       co_await asio::async_read(socket_, asio::buffer(frame.data() + at, step),
                                 asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -112,9 +112,9 @@ asio::awaitable<void> Connection::read_loop() {
   writer_wake_->notify();
 }
 
-asio::awaitable<void> Connection::handle(std::string frame, std::shared_ptr<Pending> slot) {
+asio::awaitable<void> Connection::handle(RequestFrame frame, std::shared_ptr<Pending> slot) {
   auto self = shared_from_this();
-  protocol::Reader r(frame);
+  protocol::Reader r(frame.view());
   protocol::RequestHeader header;
   protocol::decode_request_header_prefix(r, header);
   slot->correlation_id = header.correlation_id;
@@ -141,8 +141,12 @@ asio::awaitable<void> Connection::handle(std::string frame, std::shared_ptr<Pend
         spdlog::warn("closing connection from {}: malformed request header", peer_);
         slot->response = Response::close_connection();
       } else {
-        RequestContext ctx{std::move(header), protocol::Reader(r.position(), r.remaining()),
-                           broker_, socket_.get_executor(), peer_, std::span<char>(frame)};
+        RequestContext ctx{std::move(header),
+                           protocol::Reader(r.position(), r.remaining()),
+                           broker_,
+                           socket_.get_executor(),
+                           peer_,
+                           frame.span()};
         slot->response = co_await api->handler(ctx);
         slot->response_header_version =
             protocol::response_header_version(ctx.header.api_key, ctx.header.api_version);

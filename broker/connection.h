@@ -12,6 +12,7 @@
 
 #include "broker/async_event.h"
 #include "broker/handlers/handler.h"
+#include "broker/request_frame.h"
 
 namespace gregor::broker {
 
@@ -42,7 +43,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
-  asio::awaitable<void> handle(std::string frame, std::shared_ptr<Pending> slot);
+  asio::awaitable<void> handle(RequestFrame frame, std::shared_ptr<Pending> slot);
   asio::awaitable<bool> write_response(Pending& p);
   asio::awaitable<bool> send_file(const protocol::FileSlice& slice);
   void close();
