@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <string>
 
 namespace gregor::broker {
 namespace {
@@ -12,14 +11,11 @@ namespace {
 TEST(RequestFrame, GrowingInStepsKeepsTheBytesReadSoFar) {
   const size_t total = 10 * 1000 + 7;
   RequestFrame f;
-  std::string want;
   while (f.size() < total) {
     size_t at = f.size();
     size_t step = std::min<size_t>(1000, total - at);
     f.resize(at + step, total);
     for (size_t i = 0; i < step; ++i) f.data()[at + i] = static_cast<char>('a' + (at + i) % 26);
-    want.append(f.view().substr(at));
-    ASSERT_EQ(f.view(), want.substr(0, f.size()));
   }
   for (size_t i = 0; i < total; ++i) ASSERT_EQ(f.view()[i], static_cast<char>('a' + i % 26)) << i;
   EXPECT_EQ(f.span().size(), total);

@@ -188,9 +188,12 @@ TEST(MessagesGoldenTest, CreateTopicsRequestV5) {
 TEST(MessagesGoldenTest, InitProducerIdRequestV0Idempotent) {
   InitProducerIdRequest m;
   m.transaction_timeout_ms = 60000;
-  m.producer_id = 99;                        // v3+ only: neither written nor read in v0
-  const std::string want = bin({0xff, 0xff,  // transactional_id: null
+  m.producer_id = 99;  // v3+ only: neither written nor read in v0
+  // Each line of bytes lines up with its comment.
+  // clang-format off
+  const std::string want = bin({0xff, 0xff,               // transactional_id: null
                                 0x00, 0x00, 0xea, 0x60});  // transaction_timeout_ms 60000
+  // clang-format on
   EXPECT_EQ(encode(m, 0), want);
   InitProducerIdRequest d = decode_exact<InitProducerIdRequest>(want, 0);
   EXPECT_FALSE(d.transactional_id);
@@ -242,8 +245,10 @@ TEST(MessagesGoldenTest, AddPartitionsToTxnRequestV0) {
   m.producer_id = 7;
   m.producer_epoch = 1;
   m.topics.push_back({.name = "t", .partitions = {0, 2}});
+  // Each line of bytes lines up with its comment.
+  // clang-format off
   const std::string want = bin({
-      0x00, 0x02, 't',  'x',                           // transactional_id
+      0x00, 0x02, 't', 'x',                            // transactional_id
       0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,  // producer_id 7
       0x00, 0x01,                                      // producer_epoch 1
       0x00, 0x00, 0x00, 0x01,                          // one topic
@@ -252,6 +257,7 @@ TEST(MessagesGoldenTest, AddPartitionsToTxnRequestV0) {
       0x00, 0x00, 0x00, 0x00,                          // 0
       0x00, 0x00, 0x00, 0x02,                          // 2
   });
+  // clang-format on
   EXPECT_EQ(encode(m, 0), want);
   EXPECT_TRUE(decode_exact<AddPartitionsToTxnRequest>(want, 0) == m);
 }
@@ -286,8 +292,10 @@ TEST(MessagesGoldenTest, TxnOffsetCommitRequestV3) {
   p.committed_offset = 100;
   p.committed_metadata = "";
   m.topics.push_back({.name = "t", .partitions = {p}});
+  // Each line of bytes lines up with its comment.
+  // clang-format off
   const std::string want = bin({
-      0x03, 't',  'x',                                 // transactional_id
+      0x03, 't', 'x',                                  // transactional_id
       0x02, 'g',                                       // group_id
       0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07,  // producer_id 7
       0x00, 0x01,                                      // producer_epoch 1
@@ -305,6 +313,7 @@ TEST(MessagesGoldenTest, TxnOffsetCommitRequestV3) {
       0x00,                                            // topic's tagged fields
       0x00,                                            // message's tagged fields
   });
+  // clang-format on
   EXPECT_EQ(encode(m, 3), want);
   EXPECT_TRUE(decode_exact<TxnOffsetCommitRequest>(want, 3) == m);
 }
@@ -356,17 +365,20 @@ TEST(MessagesGoldenTest, TransactionLogValueV0) {
 TEST(MessagesGoldenTest, TransactionLogValueV1CarriesTaggedFields) {
   TransactionLogValue m;
   m.client_transaction_version = 2;
+  // Each line of bytes lines up with its comment.
+  // clang-format off
   const std::string want = bin({
-      0,    0,    0,    0,    0, 0, 0, 0,  // producer_id 0
-      0,    0,                             // producer_epoch 0
-      0,    0,    0,    0,                 // transaction_timeout_ms 0
-      0,                                   // transaction_status Empty
-      0x00,                                // transaction_partitions: null (compact)
-      0,    0,    0,    0,    0, 0, 0, 0,  // last update 0
-      0,    0,    0,    0,    0, 0, 0, 0,  // start 0
+      0, 0, 0, 0, 0, 0, 0, 0,  // producer_id 0
+      0, 0,                    // producer_epoch 0
+      0, 0, 0, 0,              // transaction_timeout_ms 0
+      0,                       // transaction_status Empty
+      0x00,                    // transaction_partitions: null (compact)
+      0, 0, 0, 0, 0, 0, 0, 0,  // last update 0
+      0, 0, 0, 0, 0, 0, 0, 0,  // start 0
       0x01,                    // one tagged field (previous/next producer id are -1: not written)
       0x02, 0x02, 0x00, 0x02,  // tag 2, 2 bytes: client_transaction_version 2
   });
+  // clang-format on
   EXPECT_EQ(encode(m, 1), want);
   EXPECT_TRUE(decode_exact<TransactionLogValue>(want, 1) == m);
 }
