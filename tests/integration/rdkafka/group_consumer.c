@@ -29,6 +29,12 @@ typedef struct {
 static volatile sig_atomic_t g_stop;
 static FILE* g_out;
 static int g_rebalances;
+/* Set while rd_kafka_consumer_close runs (it serves the final revoke on this thread). In there
+ * the callback must not call rd_kafka_rebalance_protocol() or rd_kafka_assignment(): both wait
+ * for a reply from the group thread, which can hang for good once the group is terminating
+ * (librdkafka issue 4041, still reported against 2.1.1). */
+static int g_closing;
+static const char* g_protocol; /* as librdkafka last reported it outside close */
 
 static void die(const char* fmt, ...) {
   va_list ap;
@@ -116,9 +122,9 @@ static void print_partitions(const rd_kafka_topic_partition_list_t* parts) {
 /* Writes the full current assignment after each change so a test needs only the last line. */
 static void report_assignment(rd_kafka_t* rk) {
   rd_kafka_topic_partition_list_t* now = NULL;
-  rd_kafka_resp_err_t err = rd_kafka_assignment(rk, &now);
+  rd_kafka_resp_err_t err = g_closing ? RD_KAFKA_RESP_ERR__DESTROY : rd_kafka_assignment(rk, &now);
   if (err == RD_KAFKA_RESP_ERR__DESTROY) {
-    /* The final revoke of rd_kafka_consumer_close: nothing is assigned any more. */
+    /* The final revoke of rd_kafka_consumer_close revokes everything. */
     fprintf(g_out, "assignment \n");
     fflush(g_out);
     return;
@@ -134,12 +140,15 @@ static void report_assignment(rd_kafka_t* rk) {
 
 static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t* parts, void* opaque) {
-  (void)opaque;
-  int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  const Options* o = opaque;
+  if (!g_closing) g_protocol = rd_kafka_rebalance_protocol(rk);
+  if (!g_protocol) /* the first callback is close's own: the configured strategy decides */
+    g_protocol = strcmp(o->strategy, "cooperative-sticky") == 0 ? "COOPERATIVE" : "EAGER";
+  int cooperative = strcmp(g_protocol, "COOPERATIVE") == 0;
   const char* what = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS   ? "assign"
                      : err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? "revoke"
                                                                    : "error";
-  fprintf(g_out, "rebalance %d %s %s ", ++g_rebalances, what, rd_kafka_rebalance_protocol(rk));
+  fprintf(g_out, "rebalance %d %s %s ", ++g_rebalances, what, g_protocol);
   print_partitions(parts);
   fprintf(g_out, "\n");
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -177,6 +186,7 @@ static rd_kafka_t* make_consumer(const Options* o) {
     set(conf, kv, eq + 1);
   }
   rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+  rd_kafka_conf_set_opaque(conf, (void*)o);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
   if (!rk) die("rd_kafka_new: %s", err);
@@ -233,6 +243,7 @@ int main(int argc, char** argv) {
     fprintf(g_out, "committed\n");
     fflush(g_out);
   }
+  g_closing = 1;
   rd_kafka_resp_err_t e = rd_kafka_consumer_close(rk);
   if (e) die("consumer_close: %s", rd_kafka_err2str(e));
   rd_kafka_destroy(rk);
