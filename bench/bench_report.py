@@ -32,6 +32,11 @@ Numbers in this file are written by `make bench` (`bench/run_bench.py`); edit th
   `gregorctl topic create` when it is built, else through the Admin API (CreateTopics) by the
   driver; either way the run waits until every partition has a leader in the metadata. Broker CPU is `utime+stime` of the gregord process
   (`/proc/<pid>/stat`) over each run, divided by the GB (10^9 bytes) of record values moved.
+- **Kernel floor of consume.** After each consume pass `bench/sendfile_floor.c` sends 1 GB of a
+  page-cached file with `sendfile(2)` in 1 MiB calls over loopback TCP to a process that
+  discards it, no broker involved, and reports the sender's CPU per GB. On loopback the sender
+  also pays the receive side's TCP work in its softirqs, so this is what the broker's consume
+  CPU cannot go below while it serves fetches with sendfile over loopback.
 - **Repeats.** Each configuration runs several times (3 by default) alternating whether the
   broker or the mock goes first; tables quote medians of successful runs. Client and server share
   the same cores, so client CPU competes with the broker; the machines are small and shared,
@@ -126,6 +131,10 @@ def _targets(results, extra):
     rows.append(("Consume broker CPU", "<= 0.2 CPU-s/GB",
                  ", ".join(f"{c:.2f} ({k[1]} B, {k[2]}p)" for k, c in ccpu) or "—",
                  _status(all(c <= 0.2 for _, c in ccpu) if ccpu else None)))
+    floor = _median(results.get(("sendfile-floor",), {}).get("kernel", []), "cpu_s_per_gb")
+    if floor is not None:
+        rows.append(("Consume: sendfile over loopback alone, no broker", "(info: kernel floor)",
+                     f"{floor:.2f} CPU-s/GB", "n/a"))
     for acks, field, limit in (("1", "lat_p99_ms", 1.0), ("1", "lat_p999_ms", 5.0),
                                ("all", "lat_p99_ms", 3.0)):
         v = _median(results.get(("latency", acks), {}).get("broker", []), field)

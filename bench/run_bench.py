@@ -192,6 +192,20 @@ class Runner:
         self.raw.append(r)
         return r
 
+    def sendfile_floor(self):
+        """sendfile over loopback with no broker (bench/sendfile_floor.c), 1 GB: the kernel's
+        share that no broker can save, measured right next to each consume pass."""
+        tool = os.path.join(os.path.dirname(self.perf), "sendfile_floor")
+        try:
+            out = subprocess.run([tool, tempfile.gettempdir(), "256", "4"], capture_output=True,
+                                 text=True, timeout=120)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
+            r = {"ok": False, "error": f"sendfile_floor: {e}"}
+        r["target"] = "kernel"
+        self.raw.append(r)
+        return r
+
     def delete_topic(self, broker, topic):
         """Drops a measured topic so that the next run starts from the same page-cache state:
         on these VMs a page the kernel has not used recently costs a host fault (~10 us) on
@@ -255,6 +269,8 @@ def throughput_and_consume(runner, broker, a, results):
                         progress(f"consume {size} B partitions={parts} repeat {rep + 1}")
                         paired(runner, broker, rep, topic, ["--mode", "consume"] + base, results,
                                ("consume", size, parts))
+                        results.setdefault(("sendfile-floor",), {}).setdefault(
+                            "kernel", []).append(runner.sendfile_floor())
                     runner.delete_topic(broker, topic)
 
 
