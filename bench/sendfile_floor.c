@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r) {
     off_t at = 0;
     while (at < file_bytes) {
-      ssize_t n = sendfile(s, fd, &at, (size_t)(file_bytes - at < (1 << 20) ? file_bytes - at
-                                                                                : (1 << 20)));
+      long step = file_bytes - at < (1 << 20) ? file_bytes - at : (1 << 20);
+      ssize_t n = sendfile(s, fd, &at, (size_t)step);
       if (n <= 0) fail("sendfile");
       sent += n;
     }

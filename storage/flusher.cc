@@ -8,7 +8,9 @@
 
 namespace gregor::storage {
 
-Flusher::Flusher(size_t max_pending, int sync_threads) : max_pending_(max_pending) {
+Flusher::Flusher(size_t max_pending, int sync_threads, SyncFn sync)
+    : max_pending_(max_pending),
+      sync_(sync ? std::move(sync) : [](Log& log) { return log.flush(); }) {
   for (int i = 0; i < std::max(1, sync_threads); ++i) workers_.emplace_back([this] { worker(); });
 }
 
@@ -91,7 +93,7 @@ void Flusher::serve(Log* log, std::vector<Request> requests) {
   // Requests that arrived while an earlier sync of this log ran may be covered by it already.
   bool covered = std::all_of(requests.begin(), requests.end(),
                              [&](const Request& r) { return log->flushed_offset() > r.offset; });
-  absl::Status status = covered ? absl::OkStatus() : log->flush();
+  absl::Status status = covered ? absl::OkStatus() : sync_(*log);
   std::vector<absl::Status> results;
   results.reserve(requests.size());
   for (const Request& r : requests) {

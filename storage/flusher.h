@@ -26,9 +26,12 @@ namespace gregor::storage {
 // they must be short and must not call back into the Flusher.
 class Flusher {
  public:
+  // How one log is made durable; Log::flush unless a test slows or counts it.
+  using SyncFn = std::function<absl::Status(Log&)>;
+
   // Requests beyond max_pending are rejected with ResourceExhausted. Up to `sync_threads`
   // logs are synced at once; one log is never synced by two threads at once.
-  explicit Flusher(size_t max_pending = 65536, int sync_threads = 4);
+  explicit Flusher(size_t max_pending = 65536, int sync_threads = 4, SyncFn sync = {});
   ~Flusher();  // stop()
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
@@ -61,6 +64,7 @@ class Flusher {
   void serve(Log* log, std::vector<Request> requests);
 
   const size_t max_pending_;
+  const SyncFn sync_;
   mutable absl::Mutex mu_;
   std::unordered_map<Log*, LogQueue> queues_ ABSL_GUARDED_BY(mu_);
   std::deque<Log*> ready_ ABSL_GUARDED_BY(mu_);  // logs with waiting requests, not syncing

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "storage_test_util.h"
 
@@ -127,6 +128,101 @@ TEST_F(FlusherTest, ManyLogsOfOneRoundAreAllSyncedAndAnsweredOnce) {
     EXPECT_EQ(ok, 14) << "sync threads " << sync_threads;
     for (const auto& log : logs) EXPECT_EQ(log->flush_count(), 1);
   }
+}
+
+// Waits up to 10 s for `n` to reach `want`.
+bool reaches(absl::Mutex& mu, const int& n, int want) {
+  struct Goal {
+    const int* n;
+    int want;
+  } goal{&n, want};
+  absl::MutexLock l(&mu);
+  return mu.AwaitWithTimeout(absl::Condition(
+                                 +[](Goal* g) { return *g->n >= g->want; }, &goal),
+                             absl::Seconds(10));
+}
+
+TEST_F(FlusherTest, ASlowLogDoesNotHoldRequestsOfAnotherLog) {
+  auto other = Log::open(tmp_.path() / "t-1", LogConfig{}, &clock_, false);
+  ASSERT_TRUE(other.ok());
+  absl::Notification slow_started, release_slow;
+  Flusher flusher(/*max_pending=*/65536, /*sync_threads=*/2, [&](Log& log) {
+    if (&log == log_.get() && !slow_started.HasBeenNotified()) {
+      slow_started.Notify();
+      release_slow.WaitForNotificationWithTimeout(absl::Seconds(30));
+    }
+    return log.flush();
+  });
+  for (Log* log : {log_.get(), other->get()}) {
+    std::string b = make_batch(1, 1);
+    ASSERT_TRUE(log->append(b).ok());
+  }
+  absl::Mutex mu;
+  int slow_done = 0, fast_done = 0;
+  flusher.request(log_, 0, [&](absl::Status s) {
+    EXPECT_TRUE(s.ok()) << s;
+    absl::MutexLock l(&mu);
+    ++slow_done;
+  });
+  ASSERT_TRUE(slow_started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  flusher.request(*other, 0, [&](absl::Status s) {
+    EXPECT_TRUE(s.ok()) << s;
+    absl::MutexLock l(&mu);
+    ++fast_done;
+  });
+  EXPECT_TRUE(reaches(mu, fast_done, 1)) << "the other log waited for the slow one";
+  {
+    absl::MutexLock l(&mu);
+    EXPECT_EQ(slow_done, 0);
+  }
+  EXPECT_GT((*other)->flushed_offset(), 0);
+  release_slow.Notify();
+  EXPECT_TRUE(reaches(mu, slow_done, 1));
+  EXPECT_GT(log_->flushed_offset(), 0);
+}
+
+TEST_F(FlusherTest, OneLogIsNeverSyncedByTwoThreadsAtOnce) {
+  std::atomic<int> in_sync{0}, overlaps{0}, syncs{0};
+  absl::Notification first_started, release_first;
+  Flusher flusher(/*max_pending=*/65536, /*sync_threads=*/4, [&](Log& log) {
+    if (in_sync.fetch_add(1) != 0) ++overlaps;
+    if (syncs.fetch_add(1) == 0) {
+      first_started.Notify();
+      release_first.WaitForNotificationWithTimeout(absl::Seconds(30));
+    }
+    absl::Status s = log.flush();
+    in_sync.fetch_sub(1);
+    return s;
+  });
+  absl::Mutex mu;
+  int done = 0, ok = 0;
+  auto append_and_request = [&] {
+    std::string b = make_batch(1, 1);
+    auto info = log_->append(b);
+    ASSERT_TRUE(info.ok());
+    int64_t offset = info->last_offset;
+    flusher.request(log_, offset, [&, offset](absl::Status s) {
+      absl::MutexLock l(&mu);
+      ++done;
+      ok += s.ok() && log_->flushed_offset() > offset;
+    });
+  };
+  append_and_request();
+  ASSERT_TRUE(first_started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // Requests that arrive while the first sync is held wait for it and the next one: the three
+  // idle threads must not start a second sync of the same log meanwhile.
+  for (int i = 0; i < 20; ++i) append_and_request();
+  absl::SleepFor(absl::Milliseconds(50));
+  {
+    absl::MutexLock l(&mu);
+    EXPECT_EQ(done, 0);
+  }
+  release_first.Notify();
+  EXPECT_TRUE(reaches(mu, done, 21));
+  absl::MutexLock l(&mu);
+  EXPECT_EQ(ok, 21);
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_LE(syncs.load(), 2);
 }
 
 TEST_F(FlusherTest, BoundedQueue) {
