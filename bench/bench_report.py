@@ -310,9 +310,14 @@ enforces), so the time each request waits for its sync round limits it where a p
 simply sends more requests meanwhile. Between two transactions the producer's pipeline
 empties: the last records' sync, the decision's sync, the client's begin and the next
 AddPartitionsToTxn (whose sync follows the markers') leave the broker thread that reads the
-connection idle for ~3-4 ms of each ~25 ms 10,000-record transaction (librdkafka debug
-timestamps), and that thread is the limit while it runs (~65% of its time copies `write(2)`
-data into the page cache, see docs/ARCHITECTURE.md).
+connection idle for ~3-4 ms of each ~20-25 ms 10,000-record transaction, and that thread is
+the limit while it runs (~65% of its time copies `write(2)` data into the page cache, see
+docs/ARCHITECTURE.md). In librdkafka's debug timestamps (`debug=eos,protocol`, 1 ms
+resolution) of one such gap, last ProduceResponse to the next transaction's first
+ProduceRequest took ~4 ms: EndTxn 0.4 ms and AddPartitionsToTxn 0.3-1.0 ms at the broker;
+~1 ms from `begin_transaction` to the client sending AddPartitionsToTxn, and ~1 ms from its
+answer to the first ProduceRequest, in the client. That the ratio is the same with
+`gregor.acks.all.fsync=false` says the same: the syncs are not what the transactions lose.
 """
 
 
