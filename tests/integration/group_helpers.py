@@ -37,6 +37,10 @@ class GroupConsumer:
             cmd += ["--instance-id", instance_id]
         if exit_after:
             cmd += ["--exit-after", str(exit_after)]
+        # librdkafka's group state machine logs to the member's stderr file (~10 KB/s), so a
+        # member that fails to leave shows in describe() what its close was waiting for.
+        if not any(kv.startswith("debug=") for kv in extra):
+            cmd += ["-X", "debug=cgrp"]
         for kv in extra:
             cmd += ["-X", kv]
         self.cmd = [str(c) for c in cmd]
@@ -89,7 +93,7 @@ class GroupConsumer:
     def stderr(self):
         try:
             with open(self.stderr_path) as f:
-                return f.read()[-3000:]
+                return f.read()[-6000:]
         except OSError:
             return ""
 
