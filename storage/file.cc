@@ -18,7 +18,9 @@ absl::Status errno_status(std::string_view what, const std::filesystem::path& pa
   int err = errno;
   std::string msg = absl::StrCat(std::string(what), " ", path.string(), ": ", std::strerror(err));
   if (err == ENOENT) return absl::NotFoundError(msg);
-  if (err == ENOSPC || err == EDQUOT) return absl::ResourceExhaustedError(msg);
+  // A full disk (ENOSPC, EDQUOT) is Unavailable like any other I/O failure, so clients hear
+  // KAFKA_STORAGE_ERROR and retry, as from Kafka; ResourceExhausted would say
+  // MESSAGE_TOO_LARGE, which producers treat as final for the record.
   return absl::UnavailableError(msg);
 }
 

@@ -96,9 +96,10 @@ class Log {
   // Validates `batches` (one or more whole v2 batches as produced by a client), assigns
   // offsets in place, and writes them to the active segment (page cache). Errors:
   // DataLoss (CRC or framing: CORRUPT_MESSAGE), InvalidArgument (INVALID_RECORD),
-  // ResourceExhausted (MESSAGE_TOO_LARGE), Internal/Unavailable (KAFKA_STORAGE_ERROR), and
-  // FailedPrecondition carrying a Kafka code (storage/kafka_error.h) for producer state:
-  // INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE.
+  // ResourceExhausted (MESSAGE_TOO_LARGE), Internal/Unavailable (KAFKA_STORAGE_ERROR: I/O
+  // failures, a full disk too), and FailedPrecondition carrying a Kafka code
+  // (storage/kafka_error.h) for producer state: INVALID_PRODUCER_EPOCH,
+  // OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE.
   // A batch with a producer id must come alone (INVALID_RECORD otherwise); from clients it
   // needs a base sequence >= 0 and may not be a control batch. A retry of one of the
   // producer's last 5 batches writes nothing and returns the original offsets, duplicate set.
