@@ -96,6 +96,15 @@ absl::Status IndexFile::reset() {
   return file_->truncate(0);
 }
 
+absl::Status IndexFile::drop_from(int64_t n) {
+  const int64_t had = entries();
+  if (n >= had) return absl::OkStatus();
+  entries_.store(n, std::memory_order_release);
+  // These bytes were just written, so their blocks exist: zeroing them needs no new space.
+  std::string zeros(static_cast<size_t>((had - n) * entry_size_), '\0');
+  return file_->pwrite_all(zeros, n * entry_size_);
+}
+
 absl::Status IndexFile::preallocate() {
   return file_->preallocate(max_entries_ * entry_size_);
 }

@@ -55,6 +55,9 @@ class IndexFile {
 
   // Drops every entry (before a rebuild).
   absl::Status reset();
+  // Drops the entries from n on (an append that failed half way) and zeroes their bytes, so
+  // that reopening the file does not count them. REQUIRES: n <= entries().
+  absl::Status drop_from(int64_t n);
   // Reserves the full segment.index.bytes so appends never allocate (active segment only).
   absl::Status preallocate();
   // Shrinks the file to the used entries (rolled or closed segment).

@@ -83,12 +83,36 @@ absl::Status Segment::index_batch(const BatchInfo& info, int64_t position) {
 absl::Status Segment::append(std::string_view batches, std::span<const BatchInfo> infos) {
   const int64_t start = size();
   absl::Status s = log_->pwrite_all(batches, start);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // A full disk can take part of the batches: cut them now, so that a restart never finds
+    // the torn tail (or whole batches nobody was told were written) behind the last append.
+    log_->truncate(start).IgnoreError();
+    return s;
+  }
+  // An index write can fail after the batches were written (a full disk). The log then does
+  // not advance and writes the same offsets at `start` again, so the segment must be left as
+  // it was: no byte, entry, offset or timestamp of these batches may stay.
+  const int64_t next_before = next_offset(), max_ts_before = max_timestamp();
+  const int64_t max_ts_offset_before = offset_of_max_timestamp();
+  const int64_t since_entry_before = bytes_since_last_index_entry_;
+  const int64_t offset_entries_before = offset_index_->entries();
+  const int64_t time_entries_before = time_index_->entries();
   int64_t position = start;
   for (const BatchInfo& info : infos) {
     GREGOR_INVARIANT(info.base_offset >= next_offset() && info.last_offset >= info.base_offset);
     s = index_batch(info, position);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      next_offset_.store(next_before, std::memory_order_release);
+      max_timestamp_.store(max_ts_before, std::memory_order_release);
+      offset_of_max_timestamp_.store(max_ts_offset_before, std::memory_order_release);
+      bytes_since_last_index_entry_ = since_entry_before;
+      // Best effort: should zeroing fail too, the entries are still gone from memory, and a
+      // roll or close trims the file to them; after a crash recovery rebuilds this segment.
+      offset_index_->file().drop_from(offset_entries_before).IgnoreError();
+      time_index_->file().drop_from(time_entries_before).IgnoreError();
+      log_->truncate(start).IgnoreError();
+      return s;
+    }
     position += info.size;
     next_offset_.store(info.last_offset + 1, std::memory_order_release);
   }
