@@ -33,7 +33,7 @@ absl::StatusOr<std::shared_ptr<File>> File::open(const std::filesystem::path& pa
   int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
   int fd = ::open(path.c_str(), flags, 0644);
   if (fd < 0) return errno_status("open", path);
-  return std::shared_ptr<File>(new File(fd));
+  return std::shared_ptr<File>(new File(fd, path));
 }
 
 File::~File() {
@@ -42,7 +42,7 @@ File::~File() {
 
 absl::StatusOr<int64_t> File::size() const {
   struct stat st;
-  if (::fstat(fd_, &st) != 0) return errno_status("fstat", std::to_string(fd_));
+  if (::fstat(fd_, &st) != 0) return errno_status("fstat", path_);
   return static_cast<int64_t>(st.st_size);
 }
 
@@ -52,7 +52,7 @@ absl::StatusOr<size_t> File::pread(void* buf, size_t n, int64_t pos) const {
     ssize_t r = ::pread(fd_, static_cast<char*>(buf) + done, n - done, pos + done);
     if (r < 0) {
       if (errno == EINTR) continue;
-      return errno_status("pread", std::to_string(fd_));
+      return errno_status("pread", path_);
     }
     if (r == 0) break;
     done += static_cast<size_t>(r);
@@ -75,7 +75,7 @@ absl::Status File::pwrite_all(std::string_view data, int64_t pos) {
     ssize_t r = ::pwrite(fd_, data.data() + done, data.size() - done, pos + done);
     if (r < 0) {
       if (errno == EINTR) continue;
-      return errno_status("pwrite", std::to_string(fd_));
+      return errno_status("pwrite", path_);
     }
     done += static_cast<size_t>(r);
   }
@@ -83,7 +83,7 @@ absl::Status File::pwrite_all(std::string_view data, int64_t pos) {
 }
 
 absl::Status File::truncate(int64_t size) {
-  if (::ftruncate(fd_, size) != 0) return errno_status("ftruncate", std::to_string(fd_));
+  if (::ftruncate(fd_, size) != 0) return errno_status("ftruncate", path_);
   return absl::OkStatus();
 }
 
@@ -96,7 +96,7 @@ absl::Status File::preallocate(int64_t size) {
 }
 
 absl::Status File::datasync() {
-  if (::fdatasync(fd_) != 0) return errno_status("fdatasync", std::to_string(fd_));
+  if (::fdatasync(fd_) != 0) return errno_status("fdatasync", path_);
   return absl::OkStatus();
 }
 

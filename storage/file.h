@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -36,8 +37,9 @@ class File {
   absl::Status datasync();
 
  private:
-  explicit File(int fd) : fd_(fd) {}
+  File(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
   int fd_;
+  std::filesystem::path path_;  // as opened; names the file in error messages
 };
 
 // fsync of a directory, so that creates, renames and unlinks in it are durable.

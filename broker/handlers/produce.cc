@@ -3,6 +3,8 @@
 // Idempotent and transactional batches are checked against the partition's producer state by
 // the log: a retried batch answers with its original offsets, sequence gaps and stale epochs
 // with Kafka's errors.
+#include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "broker/async_event.h"
@@ -36,6 +38,19 @@ struct SyncWait {
   std::mutex mu;  // guards remaining and the error codes written through `errors`
   int remaining = 0;
 };
+
+// A failing or full disk fails every retry of every producer: at most one line a second says
+// so at error level without flooding the log; other refusals are the client's business.
+void log_storage_error(const std::string& topic, int32_t partition, const absl::Status& s) {
+  static std::atomic<int64_t> last_ms{-1000};
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t last = last_ms.load(std::memory_order_relaxed);
+  if (now - last < 1000 || !last_ms.compare_exchange_strong(last, now)) return;
+  spdlog::error("produce to {}-{} failed: {} (storage errors are logged at most once a second)",
+                topic, partition, std::string(s.message()));
+}
 
 ProduceResponse error_response(const ProduceRequest& req, ErrorCode error) {
   ProduceResponse resp;
@@ -106,8 +121,12 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
         if (error == ErrorCode::kConcurrentTransactions) error = ErrorCode::kNotEnoughReplicas;
         out.error_code = protocol::code(error);
         out.error_message = std::string(info.status().message());
-        spdlog::debug("produce to {}-{} failed: {}", topic.name, p.index,
-                      std::string(info.status().message()));
+        if (error == ErrorCode::kKafkaStorageError) {
+          log_storage_error(topic.name, p.index, info.status());
+        } else {
+          spdlog::debug("produce to {}-{} failed: {}", topic.name, p.index,
+                        std::string(info.status().message()));
+        }
         continue;
       }
       out.error_code = protocol::code(ErrorCode::kNone);

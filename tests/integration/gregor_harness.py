@@ -132,6 +132,7 @@ class Broker:
         self.proc = None
         self.starts = 0
         self.mock_topics = []  # mock mode only: "topic:partitions" to pre-create
+        self.env = {}  # added to gregord's environment
 
     @property
     def bootstrap(self):
@@ -162,7 +163,7 @@ class Broker:
         err.write(f"\n===== start #{self.starts}: {' '.join(self.command())}\n".encode())
         err.flush()
         self.proc = subprocess.Popen(self.command(), stdout=err, stderr=err,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env={**os.environ, **self.env})
         err.close()
 
         def ready():

@@ -1,0 +1,62 @@
+/* LD_PRELOAD shim for test_disk_full.py: while the file named by GREGOR_FULL_DISK_FLAG exists,
+ * writes to files under GREGOR_FULL_DISK_DIR behave as on a full disk. A large write takes half
+ * its bytes (as a filesystem does with its last free blocks), a small one fails with ENOSPC, so
+ * the broker meets torn writes as well as refused ones. Everything else passes through. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+typedef ssize_t (*pwrite_fn)(int, const void*, size_t, off_t);
+typedef ssize_t (*write_fn)(int, const void*, size_t);
+
+static int disk_full_for(int fd) {
+  const char* flag = getenv("GREGOR_FULL_DISK_FLAG");
+  const char* dir = getenv("GREGOR_FULL_DISK_DIR");
+  if (!flag || !dir || access(flag, F_OK) != 0) return 0;
+  char link[64], path[4096];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, path, sizeof path - 1);
+  if (n < 0) return 0;
+  path[n] = '\0';
+  return strncmp(path, dir, strlen(dir)) == 0;
+}
+
+/* How many of `count` bytes a full disk still takes; 0 means ENOSPC. */
+static size_t room_for(size_t count) {
+  return count > 64 ? count / 2 : 0;
+}
+
+ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
+  static pwrite_fn real;
+  if (!real) real = (pwrite_fn)dlsym(RTLD_NEXT, "pwrite");
+  if (disk_full_for(fd)) {
+    count = room_for(count);
+    if (count == 0) {
+      errno = ENOSPC;
+      return -1;
+    }
+  }
+  return real(fd, buf, count, offset);
+}
+
+ssize_t pwrite64(int fd, const void* buf, size_t count, off_t offset) {
+  return pwrite(fd, buf, count, offset);
+}
+
+ssize_t write(int fd, const void* buf, size_t count) {
+  static write_fn real;
+  if (!real) real = (write_fn)dlsym(RTLD_NEXT, "write");
+  if (disk_full_for(fd)) {
+    count = room_for(count);
+    if (count == 0) {
+      errno = ENOSPC;
+      return -1;
+    }
+  }
+  return real(fd, buf, count);
+}

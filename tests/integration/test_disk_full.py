@@ -1,0 +1,98 @@
+"""A full disk under a running broker (fault/full_disk_preload.c makes every write to the data
+dir fail or tear, as ENOSPC does): confluent-kafka producers hear a retriable error and keep
+retrying, nothing is acknowledged, reads keep working, and once space is back the log goes on
+at the next offset with no torn or unacknowledged bytes, across a restart too."""
+import os
+import time
+import unittest
+
+from client_helpers import check_records, confluent_consume, confluent_produce, record
+from gregor_harness import BUILD_DIR, MOCK, SLOW, Broker, BrokerTestCase
+
+SHIM = BUILD_DIR / "tests" / "integration" / "libfull_disk_preload.so"
+
+
+class DiskFull(BrokerTestCase):
+    needs_real_broker = True
+
+    @classmethod
+    def setUpClass(cls):
+        if MOCK:
+            raise unittest.SkipTest("needs the real gregord (GREGOR_ITEST_MOCK=1)")
+        if not SHIM.exists():
+            raise AssertionError(f"{SHIM} is not built: cmake --build {BUILD_DIR} "
+                                 "--target full_disk_preload")
+        cls.broker = Broker(name=cls.__name__)
+        cls.full_flag = cls.broker.tmp / "disk-is-full"
+        # ASan insists on coming first among preloaded libraries unless told otherwise.
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        cls.broker.env = {
+            "LD_PRELOAD": str(SHIM),
+            "GREGOR_FULL_DISK_FLAG": str(cls.full_flag),
+            "GREGOR_FULL_DISK_DIR": os.path.realpath(cls.broker.data_dir),
+            "ASAN_OPTIONS": f"{asan}:verify_asan_link_order=0" if asan
+                            else "verify_asan_link_order=0",
+        }
+        try:
+            cls.broker.start()
+        except BaseException:
+            cls.broker.cleanup()
+            raise
+
+    def produce_failing(self, topic, start, n):
+        """Produces n records while the disk is full; returns the delivery errors."""
+        from confluent_kafka import Producer
+        errors, delivered = [], []
+        p = Producer({"bootstrap.servers": self.broker.bootstrap, "acks": "all",
+                      "message.timeout.ms": int(4000 * SLOW), "retry.backoff.ms": 100})
+
+        def on_delivery(err, msg):
+            (errors if err is not None else delivered).append(err or msg.offset())
+        for i in range(start, start + n):
+            _, key, value, headers, ts = record(i)
+            p.produce(topic, value=value, key=key, headers=headers, partition=0, timestamp=ts,
+                      on_delivery=on_delivery)
+        p.flush(30 * SLOW)
+        self.assertEqual(delivered, [], "records acknowledged while the disk was full")
+        return errors
+
+    def test_full_disk_refuses_writes_then_recovers_without_loss(self):
+        topic = "disk-full"
+        self.create_topic(topic, 1)
+        acked = {"acks": "all"}
+        confluent_produce(self.broker.bootstrap, topic, 100, conf=acked)
+
+        self.full_flag.touch()
+        try:
+            errors = self.produce_failing(topic, 100, 50)
+            self.assertEqual(len(errors), 50)
+            # Retried until the message timeout: a retriable answer (KAFKA_STORAGE_ERROR), not
+            # MESSAGE_TOO_LARGE, which would fail each record at once.
+            names = {e.name() for e in errors}
+            self.assertTrue(names <= {"_MSG_TIMED_OUT", "KAFKA_STORAGE_ERROR"}, names)
+            self.assert_broker_alive()
+            # Reads need no space.
+            check_records(self, confluent_consume(self.broker.bootstrap, topic, 1, 100), 100)
+        finally:
+            self.full_flag.unlink()
+        self.assertIn("No space left on device", self.broker.stderr_tail(400))
+
+        # Space is back: the log continues at offset 100 as if the failed writes never were.
+        confluent_produce(self.broker.bootstrap, topic, 100, conf=acked, start=150)
+        msgs = confluent_consume(self.broker.bootstrap, topic, 1, 200)
+        self.assertEqual([m.offset() for m in msgs], list(range(200)))
+        self.assertEqual([int(m.key()[1:]) for m in msgs],
+                         list(range(100)) + list(range(150, 250)))
+
+        # And a restart (clean: the broker trusts its indexes) finds exactly those records.
+        self.assertEqual(self.broker.restart(), 0)
+        time.sleep(0.2)
+        msgs = confluent_consume(self.broker.bootstrap, topic, 1, 200)
+        self.assertEqual([int(m.key()[1:]) for m in msgs],
+                         list(range(100)) + list(range(150, 250)))
+        self.assertEqual(len(confluent_consume(self.broker.bootstrap, topic, 1, 201,
+                                               timeout=2)), 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
