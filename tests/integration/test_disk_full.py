@@ -1,7 +1,8 @@
 """A full disk under a running broker (fault/full_disk_preload.c makes every write to the data
 dir fail or tear, as ENOSPC does): confluent-kafka producers hear a retriable error and keep
 retrying, nothing is acknowledged, reads keep working, and once space is back the log goes on
-at the next offset with no torn or unacknowledged bytes, across a restart too."""
+at the next offset with no torn or unacknowledged bytes, across a restart too. Topic creation
+and offset commits fail with retriable errors meanwhile and work again afterwards."""
 import os
 import time
 import unittest
@@ -92,6 +93,38 @@ class DiskFull(BrokerTestCase):
                          list(range(100)) + list(range(150, 250)))
         self.assertEqual(len(confluent_consume(self.broker.bootstrap, topic, 1, 201,
                                                timeout=2)), 200)
+
+    def test_full_disk_fails_metadata_and_offset_writes_retriably(self):
+        from confluent_kafka import Consumer, KafkaException, TopicPartition
+        from confluent_kafka.admin import AdminClient, NewTopic
+        self.create_topic("disk-full-offsets", 1)
+        admin = AdminClient({"bootstrap.servers": self.broker.bootstrap})
+        consumer = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "g-full",
+                             "enable.auto.commit": False})
+        commit = [TopicPartition("disk-full-offsets", 0, 0)]
+        self.full_flag.touch()
+        try:
+            with self.assertRaises(Exception) as created:
+                admin.create_topics([NewTopic("disk-full-late", 1)])["disk-full-late"].result(
+                    10 * SLOW)
+            self.assertEqual(created.exception.args[0].name(), "KAFKA_STORAGE_ERROR")
+            with self.assertRaises(KafkaException) as committed:
+                consumer.commit(offsets=commit, asynchronous=False)
+            # A storage failure of the offsets log is the coordinator's: retriable.
+            self.assertEqual(committed.exception.args[0].name(), "COORDINATOR_NOT_AVAILABLE")
+            self.assert_broker_alive()
+        finally:
+            self.full_flag.unlink()
+        admin.create_topics([NewTopic("disk-full-late", 1)])["disk-full-late"].result(10 * SLOW)
+        consumer.commit(offsets=commit, asynchronous=False)
+        consumer.close()
+        self.assertEqual(self.broker.restart(), 0)
+        topics = admin.list_topics(timeout=10 * SLOW).topics
+        self.assertIn("disk-full-late", topics)
+        check = Consumer({"bootstrap.servers": self.broker.bootstrap, "group.id": "g-full"})
+        got = check.committed([TopicPartition("disk-full-offsets", 0)], timeout=10 * SLOW)
+        check.close()
+        self.assertEqual(got[0].offset, 0)
 
 
 if __name__ == "__main__":
