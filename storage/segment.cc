@@ -122,9 +122,18 @@ absl::Status Segment::append(std::string_view batches, std::span<const BatchInfo
 }
 
 absl::Status Segment::flush() {
+  // Linux reports a failed writeback once per open file and may have dropped the pages it
+  // failed on, or marked them clean: a later fdatasync can succeed although those bytes never
+  // reached the disk. So after one failure no later flush of this segment succeeds (acks=all
+  // to it fails until a restart, whose recovery scan decides what is really there: shutdown
+  // writes no clean marker after a failed close), as PostgreSQL does since "fsyncgate".
+  absl::MutexLock l(&sync_error_mu_);
+  if (!sync_error_.ok()) return sync_error_;
   absl::Status s = log_->datasync();
   absl::Status writeback = cache_window_.error();
-  return writeback.ok() ? s : writeback;
+  if (!writeback.ok()) s = writeback;
+  if (!s.ok()) sync_error_ = s;
+  return s;
 }
 
 absl::Status Segment::reset_state() {

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "protocol/wire.h"
 #include "storage/file.h"
 #include "storage/offset_index.h"
@@ -91,7 +92,7 @@ class Segment {
   absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> find_offset_by_timestamp(
       int64_t ts, int64_t end) const;
 
-  // fdatasync of the log file; fails for good once a writeback of it failed.
+  // fdatasync of the log file; fails for good once a sync or a writeback of it failed.
   absl::Status flush();
   // Keeps the last `window` bytes of the log file in the page cache and evicts the rest once
   // written (PageCacheWindow). Any thread, outside the Log's mutex: it may wait for writeback.
@@ -129,6 +130,8 @@ class Segment {
   std::atomic<int64_t> offset_of_max_timestamp_{-1};
   int64_t bytes_since_last_index_entry_ = 0;
   PageCacheWindow cache_window_;
+  absl::Mutex sync_error_mu_;
+  absl::Status sync_error_ ABSL_GUARDED_BY(sync_error_mu_);  // the first failed flush
   bool indexes_existed_ = true;  // both index files were there when opened
 };
 

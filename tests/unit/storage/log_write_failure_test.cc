@@ -1,6 +1,7 @@
 // storage::Log when a write fails half way (a full disk, an I/O error): the append answers an
 // error and leaves no byte, index entry or offset behind, the next append takes the same
-// offsets, and a restart finds exactly the batches that were acknowledged.
+// offsets, and a restart finds exactly the batches that were acknowledged. A failed sync is
+// never followed by a successful one.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -21,29 +22,37 @@ using testing::make_batch;
 using testing::read_slice;
 using testing::TempDir;
 
-// Makes writes through the process's open descriptor of `path` fail (EBADF) by putting a
-// read-only descriptor of the same file in its place; puts a read-write one back when done.
-class ReadOnlyDescriptor {
+// Puts `replacement` in the place of the process's open descriptor of `path`, so that calls on
+// it fail: a read-only descriptor of the same file fails writes (EBADF), a pipe fails
+// fdatasync (EINVAL). Puts a read-write descriptor of the file back when done.
+class SwappedDescriptor {
  public:
-  explicit ReadOnlyDescriptor(const std::filesystem::path& path) : path_(path) {
+  SwappedDescriptor(const std::filesystem::path& path, int replacement) : path_(path) {
     for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
       std::error_code ec;
-      if (std::filesystem::read_symlink(entry.path(), ec) == path_) {
-        fd_ = std::stoi(entry.path().filename().string());
-      }
+      const int fd = std::stoi(entry.path().filename().string());
+      if (fd != replacement && std::filesystem::read_symlink(entry.path(), ec) == path_) fd_ = fd;
     }
-    if (fd_ < 0) return;
-    int ro = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    ::dup2(ro, fd_);
-    ::close(ro);
+    if (fd_ >= 0) ::dup2(replacement, fd_);
+    ::close(replacement);
   }
-  ~ReadOnlyDescriptor() {
+  ~SwappedDescriptor() {
     if (fd_ < 0) return;
     int rw = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
     ::dup2(rw, fd_);
     ::close(rw);
   }
   bool found() const { return fd_ >= 0; }
+
+  static int read_only(const std::filesystem::path& path) {
+    return ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  static int pipe_end() {
+    int fds[2];
+    if (::pipe(fds) != 0) return -1;
+    ::close(fds[1]);
+    return fds[0];
+  }
 
  private:
   std::filesystem::path path_;
@@ -123,7 +132,8 @@ TEST_F(LogWriteFailureTest, AFailedIndexWriteUndoesTheWholeAppend) {
   {
     // The offset index takes the batch's entry, then the time index write fails: the batch,
     // that entry and its timestamp must all go.
-    ReadOnlyDescriptor blocked(std::filesystem::canonical(file(".timeindex")));
+    auto path = std::filesystem::canonical(file(".timeindex"));
+    SwappedDescriptor blocked(path, SwappedDescriptor::read_only(path));
     ASSERT_TRUE(blocked.found());
     std::string b = make_batch(4, 9000);
     absl::Status failed = log->append(b).status();
@@ -149,6 +159,27 @@ TEST_F(LogWriteFailureTest, AFailedIndexWriteUndoesTheWholeAppend) {
   log = open_log();
   EXPECT_EQ(log->log_end_offset(), 5);
   EXPECT_EQ(base_offsets(*log), (std::vector<int64_t>{0, 2, 4}));
+}
+
+TEST_F(LogWriteFailureTest, AfterOneFailedSyncNoLaterFlushSucceeds) {
+  auto log = open_log();
+  std::string b = make_batch(2, 1000);
+  ASSERT_TRUE(log->append(b).ok());
+  {
+    auto path = std::filesystem::canonical(file(".log"));
+    SwappedDescriptor broken(path, SwappedDescriptor::pipe_end());
+    ASSERT_TRUE(broken.found());
+    EXPECT_FALSE(log->flush().ok());
+  }
+  // The descriptor works again, but the kernel may have dropped what it failed to write: the
+  // log must not claim those bytes durable, now or for anything appended after them.
+  EXPECT_FALSE(log->flush().ok());
+  std::string more = make_batch(1, 2000);
+  ASSERT_TRUE(log->append(more).ok());
+  EXPECT_FALSE(log->flush().ok());
+  EXPECT_EQ(log->flushed_offset(), 0);
+  // Closing reports it too, so shutdown writes no clean-shutdown marker.
+  EXPECT_FALSE(log->close().ok());
 }
 
 }  // namespace
