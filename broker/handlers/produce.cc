@@ -41,15 +41,15 @@ struct SyncWait {
 
 // A failing or full disk fails every retry of every producer: at most one line a second says
 // so at error level without flooding the log; other refusals are the client's business.
-void log_storage_error(const std::string& topic, int32_t partition, const absl::Status& s) {
+void log_storage_error(std::string_view what, const absl::Status& s) {
   static std::atomic<int64_t> last_ms{-1000};
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now().time_since_epoch())
                           .count();
   int64_t last = last_ms.load(std::memory_order_relaxed);
   if (now - last < 1000 || !last_ms.compare_exchange_strong(last, now)) return;
-  spdlog::error("produce to {}-{} failed: {} (storage errors are logged at most once a second)",
-                topic, partition, std::string(s.message()));
+  spdlog::error("{} failed: {} (storage errors are logged at most once a second)", what,
+                std::string(s.message()));
 }
 
 ProduceResponse error_response(const ProduceRequest& req, ErrorCode error) {
@@ -85,7 +85,7 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
   ProduceResponse resp;
   auto sync = std::make_shared<SyncWait>(ctx.executor);
   // Responses the flusher fills in; kept separately so the flusher thread never touches `resp`.
-  std::vector<std::pair<PartitionResponse*, std::shared_ptr<ErrorCode>>> sync_results;
+  std::vector<std::pair<PartitionResponse*, std::shared_ptr<absl::Status>>> sync_results;
   for (const auto& topic : req.topic_data) {
     auto& t = resp.responses.emplace_back();
     t.name = topic.name;
@@ -122,7 +122,8 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
         out.error_code = protocol::code(error);
         out.error_message = std::string(info.status().message());
         if (error == ErrorCode::kKafkaStorageError) {
-          log_storage_error(topic.name, p.index, info.status());
+          log_storage_error("produce to " + topic.name + "-" + std::to_string(p.index),
+                            info.status());
         } else {
           spdlog::debug("produce to {}-{} failed: {}", topic.name, p.index,
                         std::string(info.status().message()));
@@ -135,7 +136,7 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
       out.log_start_offset = info->log_start_offset;
       if (!info->duplicate) partition->notify_appended();
       if (wait_for_sync) {
-        auto result = std::make_shared<ErrorCode>(ErrorCode::kNone);
+        auto result = std::make_shared<absl::Status>();
         sync_results.emplace_back(&out, result);
         {
           std::lock_guard lock(sync->mu);
@@ -144,7 +145,7 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
         broker.logs().flusher().request(partition->log_ptr(), info->last_offset,
                                         [sync, result](absl::Status s) {
                                           std::lock_guard lock(sync->mu);
-                                          if (!s.ok()) *result = ErrorCode::kKafkaStorageError;
+                                          *result = std::move(s);
                                           if (--sync->remaining == 0)
                                             sync->done->notify_from_any_thread();
                                         });
@@ -160,9 +161,10 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
       co_await sync->done->wait();
     }
     for (auto& [out, result] : sync_results) {
-      if (*result != ErrorCode::kNone) {
+      if (!result->ok()) {
         // Written but not durable: the client must not count it as acknowledged.
-        out->error_code = protocol::code(*result);
+        log_storage_error("acks=all sync", *result);
+        out->error_code = protocol::code(ErrorCode::kKafkaStorageError);
         out->base_offset = -1;
       }
     }

@@ -1,7 +1,9 @@
 /* LD_PRELOAD shim for test_disk_full.py: while the file named by GREGOR_FULL_DISK_FLAG exists,
  * writes to files under GREGOR_FULL_DISK_DIR behave as on a full disk. A large write takes half
  * its bytes (as a filesystem does with its last free blocks), a small one fails with ENOSPC, so
- * the broker meets torn writes as well as refused ones. Everything else passes through. */
+ * the broker meets torn writes as well as refused ones. While GREGOR_SYNC_FAIL_FLAG exists,
+ * fdatasync and fsync of those files fail with EIO, as after a failed writeback. Everything
+ * else passes through. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -14,8 +16,10 @@
 typedef ssize_t (*pwrite_fn)(int, const void*, size_t, off_t);
 typedef ssize_t (*write_fn)(int, const void*, size_t);
 
-static int disk_full_for(int fd) {
-  const char* flag = getenv("GREGOR_FULL_DISK_FLAG");
+typedef int (*sync_fn)(int);
+
+static int flagged_for(const char* flag_env, int fd) {
+  const char* flag = getenv(flag_env);
   const char* dir = getenv("GREGOR_FULL_DISK_DIR");
   if (!flag || !dir || access(flag, F_OK) != 0) return 0;
   char link[64], path[4096];
@@ -24,6 +28,10 @@ static int disk_full_for(int fd) {
   if (n < 0) return 0;
   path[n] = '\0';
   return strncmp(path, dir, strlen(dir)) == 0;
+}
+
+static int disk_full_for(int fd) {
+  return flagged_for("GREGOR_FULL_DISK_FLAG", fd);
 }
 
 /* How many of `count` bytes a full disk still takes; 0 means ENOSPC. */
@@ -59,4 +67,24 @@ ssize_t write(int fd, const void* buf, size_t count) {
     }
   }
   return real(fd, buf, count);
+}
+
+int fdatasync(int fd) {
+  static sync_fn real;
+  if (!real) real = (sync_fn)dlsym(RTLD_NEXT, "fdatasync");
+  if (flagged_for("GREGOR_SYNC_FAIL_FLAG", fd)) {
+    errno = EIO;
+    return -1;
+  }
+  return real(fd);
+}
+
+int fsync(int fd) {
+  static sync_fn real;
+  if (!real) real = (sync_fn)dlsym(RTLD_NEXT, "fsync");
+  if (flagged_for("GREGOR_SYNC_FAIL_FLAG", fd)) {
+    errno = EIO;
+    return -1;
+  }
+  return real(fd);
 }
