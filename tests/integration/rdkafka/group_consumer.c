@@ -151,6 +151,7 @@ static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   fprintf(g_out, "rebalance %d %s %s ", ++g_rebalances, what, g_protocol);
   print_partitions(parts);
   fprintf(g_out, "\n");
+  fflush(g_out); /* before the (un)assign call, so a hang in there shows where it was */
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
