@@ -11,7 +11,7 @@ namespace {
 
 using testing::headers_of;
 using testing::make_batch;
-using testing::read_slice;
+using testing::read_all;
 using testing::TempDir;
 
 class LogTest : public ::testing::Test {
@@ -27,16 +27,6 @@ class LogTest : public ::testing::Test {
     EXPECT_TRUE(info.ok()) << info.status();
     return info.ok() ? *info : AppendInfo{};
   }
-  std::string read_all(Log& log, int64_t offset) {
-    auto r = log.read(offset, 1 << 30, true);
-    EXPECT_TRUE(r.ok()) << r.status();
-    std::string out;
-    if (r.ok()) {
-      for (const auto& s : r->slices) out += read_slice(s);
-    }
-    return out;
-  }
-
   TempDir tmp_;
   FakeClock clock_;
   LogConfig config_;

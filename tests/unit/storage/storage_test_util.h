@@ -13,6 +13,7 @@
 #include "protocol/record_batch.h"
 #include "protocol/wire.h"
 #include "storage/file.h"
+#include "storage/log.h"
 
 namespace gregor::storage::testing {
 
@@ -59,6 +60,17 @@ inline std::string read_slice(const protocol::FileSlice& slice) {
   EXPECT_NE(slice.keep_alive, nullptr);
   EXPECT_EQ(::pread(slice.fd, out.data(), out.size(), slice.position),
             static_cast<ssize_t>(out.size()));
+  return out;
+}
+
+// Every byte `log` serves from `offset` on, as one string of whole batches.
+inline std::string read_all(const Log& log, int64_t offset) {
+  auto r = log.read(offset, 1 << 30, true);
+  EXPECT_TRUE(r.ok()) << r.status();
+  std::string out;
+  if (r.ok()) {
+    for (const auto& s : r->slices) out += read_slice(s);
+  }
   return out;
 }
 
