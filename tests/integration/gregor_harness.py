@@ -263,10 +263,16 @@ class BrokerTestCase(unittest.TestCase):
         cls.broker = Broker(cls.broker_overrides, name=cls.__name__)
         cls.broker.mock_topics = list(cls.mock_topics)
         try:
+            cls.broker.env = cls.broker_env(cls.broker)
             cls.broker.start()
         except BaseException:
             cls.broker.cleanup()
             raise
+
+    @classmethod
+    def broker_env(cls, broker):
+        """Variables added to gregord's environment; `broker` has its data dir already."""
+        return {}
 
     @classmethod
     def tearDownClass(cls):

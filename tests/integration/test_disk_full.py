@@ -4,11 +4,10 @@ retrying, nothing is acknowledged, reads keep working, and once space is back th
 at the next offset with no torn or unacknowledged bytes, across a restart too. Topic creation
 and offset commits fail with retriable errors meanwhile and work again afterwards."""
 import os
-import time
 import unittest
 
 from client_helpers import check_records, confluent_consume, confluent_produce, record
-from gregor_harness import BUILD_DIR, MOCK, SLOW, Broker, BrokerTestCase
+from gregor_harness import BUILD_DIR, SLOW, BrokerTestCase
 
 SHIM = BUILD_DIR / "tests" / "integration" / "libfull_disk_preload.so"
 
@@ -17,33 +16,25 @@ class DiskFull(BrokerTestCase):
     needs_real_broker = True
 
     @classmethod
-    def setUpClass(cls):
-        if MOCK:
-            raise unittest.SkipTest("needs the real gregord (GREGOR_ITEST_MOCK=1)")
+    def broker_env(cls, broker):
         if not SHIM.exists():
             raise AssertionError(f"{SHIM} is not built: cmake --build {BUILD_DIR} "
                                  "--target full_disk_preload")
-        cls.broker = Broker(name=cls.__name__)
-        cls.full_flag = cls.broker.tmp / "disk-is-full"
-        cls.sync_flag = cls.broker.tmp / "syncs-fail"
+        cls.full_flag = broker.tmp / "disk-is-full"
+        cls.sync_flag = broker.tmp / "syncs-fail"
         # ASan insists on coming first among preloaded libraries unless told otherwise.
         asan = os.environ.get("ASAN_OPTIONS", "")
-        cls.broker.env = {
+        return {
             "LD_PRELOAD": str(SHIM),
             "GREGOR_FULL_DISK_FLAG": str(cls.full_flag),
             "GREGOR_SYNC_FAIL_FLAG": str(cls.sync_flag),
-            "GREGOR_FULL_DISK_DIR": os.path.realpath(cls.broker.data_dir),
+            "GREGOR_FULL_DISK_DIR": os.path.realpath(broker.data_dir),
             "ASAN_OPTIONS": f"{asan}:verify_asan_link_order=0" if asan
                             else "verify_asan_link_order=0",
         }
-        try:
-            cls.broker.start()
-        except BaseException:
-            cls.broker.cleanup()
-            raise
 
     def produce_failing(self, topic, start, n):
-        """Produces n records while the disk is full; returns the delivery errors."""
+        """Produces n records while writes or syncs fail; returns the delivery errors."""
         from confluent_kafka import Producer
         errors, delivered = [], []
         p = Producer({"bootstrap.servers": self.broker.bootstrap, "acks": "all",
@@ -89,7 +80,6 @@ class DiskFull(BrokerTestCase):
 
         # And a restart (clean: the broker trusts its indexes) finds exactly those records.
         self.assertEqual(self.broker.restart(), 0)
-        time.sleep(0.2)
         msgs = confluent_consume(self.broker.bootstrap, topic, 1, 200)
         self.assertEqual([int(m.key()[1:]) for m in msgs],
                          list(range(100)) + list(range(150, 250)))

@@ -15,7 +15,6 @@
 
 typedef ssize_t (*pwrite_fn)(int, const void*, size_t, off_t);
 typedef ssize_t (*write_fn)(int, const void*, size_t);
-
 typedef int (*sync_fn)(int);
 
 static int flagged_for(const char* flag_env, int fd) {
@@ -30,26 +29,27 @@ static int flagged_for(const char* flag_env, int fd) {
   return strncmp(path, dir, strlen(dir)) == 0;
 }
 
-static int disk_full_for(int fd) {
-  return flagged_for("GREGOR_FULL_DISK_FLAG", fd);
+/* Applies a full disk to a write of *count bytes to fd: a large write is cut to half its
+ * bytes, a small one fails with ENOSPC (-1). 0: go on with *count bytes. */
+static int full_disk(int fd, size_t* count) {
+  if (!flagged_for("GREGOR_FULL_DISK_FLAG", fd)) return 0;
+  *count = *count > 64 ? *count / 2 : 0;
+  if (*count > 0) return 0;
+  errno = ENOSPC;
+  return -1;
 }
 
-/* How many of `count` bytes a full disk still takes; 0 means ENOSPC. */
-static size_t room_for(size_t count) {
-  return count > 64 ? count / 2 : 0;
+/* -1 with EIO when syncs of fd are to fail. */
+static int failed_sync(int fd) {
+  if (!flagged_for("GREGOR_SYNC_FAIL_FLAG", fd)) return 0;
+  errno = EIO;
+  return -1;
 }
 
 ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
   static pwrite_fn real;
   if (!real) real = (pwrite_fn)dlsym(RTLD_NEXT, "pwrite");
-  if (disk_full_for(fd)) {
-    count = room_for(count);
-    if (count == 0) {
-      errno = ENOSPC;
-      return -1;
-    }
-  }
-  return real(fd, buf, count, offset);
+  return full_disk(fd, &count) < 0 ? -1 : real(fd, buf, count, offset);
 }
 
 ssize_t pwrite64(int fd, const void* buf, size_t count, off_t offset) {
@@ -59,32 +59,17 @@ ssize_t pwrite64(int fd, const void* buf, size_t count, off_t offset) {
 ssize_t write(int fd, const void* buf, size_t count) {
   static write_fn real;
   if (!real) real = (write_fn)dlsym(RTLD_NEXT, "write");
-  if (disk_full_for(fd)) {
-    count = room_for(count);
-    if (count == 0) {
-      errno = ENOSPC;
-      return -1;
-    }
-  }
-  return real(fd, buf, count);
+  return full_disk(fd, &count) < 0 ? -1 : real(fd, buf, count);
 }
 
 int fdatasync(int fd) {
   static sync_fn real;
   if (!real) real = (sync_fn)dlsym(RTLD_NEXT, "fdatasync");
-  if (flagged_for("GREGOR_SYNC_FAIL_FLAG", fd)) {
-    errno = EIO;
-    return -1;
-  }
-  return real(fd);
+  return failed_sync(fd) < 0 ? -1 : real(fd);
 }
 
 int fsync(int fd) {
   static sync_fn real;
   if (!real) real = (sync_fn)dlsym(RTLD_NEXT, "fsync");
-  if (flagged_for("GREGOR_SYNC_FAIL_FLAG", fd)) {
-    errno = EIO;
-    return -1;
-  }
-  return real(fd);
+  return failed_sync(fd) < 0 ? -1 : real(fd);
 }
