@@ -9,6 +9,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <cstring>
 
 #include "protocol/messages/api_table.h"
 #include "spdlog/spdlog.h"
@@ -22,6 +23,8 @@ constexpr int32_t kMinRequestSize = 8;
 // Frames are read in steps of at most this, so a size prefix that lies about a huge frame
 // costs memory only for the bytes that really arrive.
 constexpr size_t kReadStep = 1 << 20;
+// Room for reading ahead: most requests other than produce fit whole, with their neighbours.
+constexpr size_t kReadBufferBytes = 16 << 10;
 
 }  // namespace
 
@@ -29,12 +32,16 @@ Connection::Connection(Broker& broker, asio::ip::tcp::socket socket, int32_t max
     : broker_(broker),
       socket_(std::move(socket)),
       max_request_bytes_(max_request_bytes),
+      read_buffer_(kReadBufferBytes),
       writer_wake_(std::make_shared<AsyncEvent>(socket_.get_executor())),
       reader_wake_(std::make_shared<AsyncEvent>(socket_.get_executor())) {
   boost::system::error_code ec;
   asio::ip::tcp::endpoint ep = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // send_file calls sendfile(2) itself and must never block the reactor. Set once here: each
+  // native_non_blocking(true) call is an ioctl.
+  socket_.native_non_blocking(true, ec);
 }
 
 asio::awaitable<void> Connection::run() {
@@ -75,14 +82,12 @@ asio::awaitable<void> Connection::read_loop() {
     }
     if (reading_done_) break;
 
-    boost::system::error_code ec;
-    unsigned char size_bytes[4];
-    co_await asio::async_read(socket_, asio::buffer(size_bytes),
-                              asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
+    if (!co_await buffer_at_least(4)) break;
+    const auto* size_bytes = reinterpret_cast<const unsigned char*>(read_buffer_.data().data());
     int32_t size =
         static_cast<int32_t>((uint32_t{size_bytes[0]} << 24) | (uint32_t{size_bytes[1]} << 16) |
                              (uint32_t{size_bytes[2]} << 8) | uint32_t{size_bytes[3]});
+    read_buffer_.consume(4);
     if (size < kMinRequestSize || size > max_request_bytes_) {
       spdlog::warn(
           "closing connection from {}: request size {} outside [{}, {}] "
@@ -91,14 +96,7 @@ asio::awaitable<void> Connection::read_loop() {
       break;
     }
     RequestFrame frame;
-    while (!ec && frame.size() < static_cast<size_t>(size)) {
-      size_t step = std::min(kReadStep, static_cast<size_t>(size) - frame.size());
-      size_t at = frame.size();
-      frame.resize(at + step, static_cast<size_t>(size));
-      co_await asio::async_read(socket_, asio::buffer(frame.data() + at, step),
-                                asio::redirect_error(asio::use_awaitable, ec));
-    }
-    if (ec) break;
+    if (!co_await read_frame(frame, static_cast<size_t>(size))) break;
     auto slot = std::make_shared<Pending>();
     slot->request_bytes = frame.size();
     pending_bytes_ += frame.size();
@@ -110,6 +108,41 @@ asio::awaitable<void> Connection::read_loop() {
   }
   reading_done_ = true;
   writer_wake_->notify();
+}
+
+asio::awaitable<bool> Connection::buffer_at_least(size_t n) {
+  while (read_buffer_.data().size() < n) {
+    std::span<char> room = read_buffer_.room();
+    boost::system::error_code ec;
+    size_t got = co_await socket_.async_read_some(asio::buffer(room.data(), room.size()),
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    read_buffer_.commit(got);
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Connection::read_frame(RequestFrame& frame, size_t size) {
+  while (frame.size() < size) {
+    const size_t need = size - frame.size();
+    const size_t at = frame.size();
+    if (read_buffer_.data().empty() && need > read_buffer_.capacity()) {
+      // A large frame: straight into the frame, exactly its bytes.
+      size_t step = std::min(kReadStep, need);
+      frame.resize(at + step, size);
+      boost::system::error_code ec;
+      co_await asio::async_read(socket_, asio::buffer(frame.data() + at, step),
+                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return false;
+      continue;
+    }
+    if (!co_await buffer_at_least(1)) co_return false;
+    size_t take = std::min(need, read_buffer_.data().size());
+    frame.resize(at + take, size);
+    std::memcpy(frame.data() + at, read_buffer_.data().data(), take);
+    read_buffer_.consume(take);
+  }
+  co_return true;
 }
 
 asio::awaitable<void> Connection::handle(RequestFrame frame, std::shared_ptr<Pending> slot) {
@@ -213,7 +246,6 @@ asio::awaitable<bool> Connection::write_response(Pending& p) {
 }
 
 asio::awaitable<bool> Connection::send_file(const protocol::FileSlice& slice) {
-  socket_.native_non_blocking(true);
   off_t offset = slice.position;
   int64_t left = slice.size;
   while (left > 0) {

@@ -12,6 +12,7 @@
 
 #include "broker/async_event.h"
 #include "broker/handlers/handler.h"
+#include "broker/read_buffer.h"
 #include "broker/request_frame.h"
 
 namespace gregor::broker {
@@ -42,6 +43,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   asio::awaitable<void> read_loop();
+  // Reads into read_buffer_ until it holds at least n bytes; false on EOF or a socket error.
+  // REQUIRES: n <= read_buffer_.capacity().
+  asio::awaitable<bool> buffer_at_least(size_t n);
+  // Reads the `size` bytes of a frame, first from read_buffer_ and then from the socket.
+  asio::awaitable<bool> read_frame(RequestFrame& frame, size_t size);
   asio::awaitable<void> write_loop();
   asio::awaitable<void> handle(RequestFrame frame, std::shared_ptr<Pending> slot);
   asio::awaitable<bool> write_response(Pending& p);
@@ -52,6 +58,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::ip::tcp::socket socket_;
   int32_t max_request_bytes_;
   std::string peer_;
+  ReadBuffer read_buffer_;
   std::deque<std::shared_ptr<Pending>> pending_;
   size_t pending_bytes_ = 0;  // request frame bytes of pending_
   std::shared_ptr<AsyncEvent> writer_wake_;

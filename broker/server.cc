@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -26,6 +27,8 @@ struct Server::Impl {
   std::vector<std::unique_ptr<asio::io_context>> reactors;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
+  // One far-off timer per reactor (see keep_timeouts_quiet).
+  std::vector<std::unique_ptr<asio::steady_timer>> sentinels;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<int> ports;
   size_t next_reactor = 0;
@@ -61,6 +64,19 @@ struct Server::Impl {
     }
   }
 
+  // Asio's reactor rearms its timerfd (a syscall, ~1 us on these VMs) whenever a timer
+  // becomes its earliest. Every connection waits for its next response on a timer that never
+  // expires (AsyncEvent), and with no earlier timer that wait was the earliest each time: one
+  // timerfd_settime per request. A timer that is always earlier than those, re-armed when it
+  // fires once an hour, keeps them from ever being the earliest; real timeouts (fetch waits)
+  // still rearm the timerfd as they must.
+  static void keep_timeouts_quiet(asio::steady_timer& sentinel) {
+    sentinel.expires_after(std::chrono::hours(1));
+    sentinel.async_wait([&sentinel](const boost::system::error_code& ec) {
+      if (!ec) keep_timeouts_quiet(sentinel);
+    });
+  }
+
   size_t live_connections() {
     std::lock_guard lock(connections_mu);
     std::erase_if(connections, [](const auto& w) { return w.expired(); });
@@ -81,6 +97,8 @@ absl::Status Server::start() {
   for (unsigned i = 0; i < n; ++i) {
     impl_->reactors.push_back(std::make_unique<asio::io_context>(1));
     impl_->work.push_back(asio::make_work_guard(*impl_->reactors.back()));
+    impl_->sentinels.push_back(std::make_unique<asio::steady_timer>(*impl_->reactors.back()));
+    Impl::keep_timeouts_quiet(*impl_->sentinels.back());
   }
   asio::io_context& accept_ctx = *impl_->reactors[0];
   for (const Listener& l : impl_->config.listeners) {

@@ -384,7 +384,7 @@ absl::StatusOr<ReadInfo> Log::Impl::read(int64_t offset, int64_t max_bytes, bool
       if (*at) end = **at;
       end_offset = limit;
     }
-    auto slice = c.seg->read(offset, max_bytes, min_one_batch, end);
+    auto slice = c.seg->read(offset, max_bytes, min_one_batch, end, end_offset);
     if (!slice.ok()) return slice.status();
     if (slice->size > 0) {
       if (read_committed) {

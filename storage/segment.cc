@@ -137,6 +137,7 @@ absl::Status Segment::flush() {
 }
 
 absl::Status Segment::reset_state() {
+  read_hints_.clear();
   absl::Status s = offset_index_->file().reset();
   if (s.ok()) s = time_index_->reset();
   max_timestamp_.store(-1);
@@ -253,13 +254,25 @@ absl::StatusOr<std::optional<int64_t>> Segment::translate(int64_t offset, int64_
 }
 
 absl::StatusOr<protocol::FileSlice> Segment::read(int64_t offset, int64_t max_bytes,
-                                                  bool min_one_batch, int64_t end) const {
+                                                  bool min_one_batch, int64_t end,
+                                                  int64_t end_offset) const {
   protocol::FileSlice slice{log_->fd(), 0, 0, log_};
-  auto start = translate(offset, end);
-  if (!start.ok()) return start.status();
-  if (!*start) return slice;
-  slice.position = **start;
+  std::optional<int64_t> start = read_hints_.find(offset);
+  if (!start) {
+    auto found = translate(offset, end);
+    if (!found.ok()) return found.status();
+    start = *found;
+  }
+  if (!start || *start >= end) return slice;
+  slice.position = *start;
+  if (end - *start <= max_bytes) {
+    // [start, end) is whole batches by construction: it all fits, so no header needs reading.
+    slice.size = end - *start;
+    read_hints_.remember(offset, end_offset, end);
+    return slice;
+  }
   BatchScanner scanner(*log_, slice.position, end);
+  int64_t next_offset = -1;  // just past the last batch taken
   for (;;) {
     RecordBatchHeader h;
     auto r = scanner.next(&h);
@@ -267,12 +280,17 @@ absl::StatusOr<protocol::FileSlice> Segment::read(int64_t offset, int64_t max_by
     if (*r != BatchScanner::Result::kBatch) break;
     int64_t size = static_cast<int64_t>(h.total_size());
     if (slice.size + size > max_bytes) {
-      if (slice.size == 0 && min_one_batch) slice.size = size;
+      if (slice.size == 0 && min_one_batch) {
+        slice.size = size;
+        next_offset = h.last_offset() + 1;
+      }
       break;
     }
     slice.size += size;
+    next_offset = h.last_offset() + 1;
     scanner.advance(h);
   }
+  if (slice.size > 0) read_hints_.remember(offset, next_offset, slice.position + slice.size);
   return slice;
 }
 

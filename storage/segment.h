@@ -20,6 +20,7 @@
 #include "storage/file.h"
 #include "storage/offset_index.h"
 #include "storage/page_cache_window.h"
+#include "storage/read_hints.h"
 #include "storage/time_index.h"
 #include "storage/txn_index.h"
 
@@ -85,9 +86,12 @@ class Segment {
   // `end` (a size snapshot); nullopt if there is none.
   absl::StatusOr<std::optional<int64_t>> translate(int64_t offset, int64_t end) const;
   // Whole batches from the one holding `offset`, at most max_bytes (one batch at least if
-  // min_one_batch) and never past `end`. An empty slice if no batch holds offset.
+  // min_one_batch) and never past `end`. An empty slice if no batch holds offset. `end_offset`
+  // is the offset just past the batches below `end` (snapshotted with it). A read that goes on
+  // where an earlier one ended needs no index search, and one that takes everything up to `end`
+  // reads no batch header.
   absl::StatusOr<protocol::FileSlice> read(int64_t offset, int64_t max_bytes, bool min_one_batch,
-                                           int64_t end) const;
+                                           int64_t end, int64_t end_offset) const;
   // First record with timestamp >= ts: {offset, timestamp}, or nullopt if none here.
   absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> find_offset_by_timestamp(
       int64_t ts, int64_t end) const;
@@ -130,6 +134,7 @@ class Segment {
   std::atomic<int64_t> offset_of_max_timestamp_{-1};
   int64_t bytes_since_last_index_entry_ = 0;
   PageCacheWindow cache_window_;
+  mutable ReadHints read_hints_;
   absl::Mutex sync_error_mu_;
   absl::Status sync_error_ ABSL_GUARDED_BY(sync_error_mu_);  // the first failed flush
   bool indexes_existed_ = true;  // both index files were there when opened

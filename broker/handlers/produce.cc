@@ -83,7 +83,8 @@ asio::awaitable<Response> handle_produce(RequestContext& ctx) {
   bool wait_for_sync = req.acks == -1 && broker.config().acks_all_fsync;
 
   ProduceResponse resp;
-  auto sync = std::make_shared<SyncWait>(ctx.executor);
+  std::shared_ptr<SyncWait> sync;
+  if (wait_for_sync) sync = std::make_shared<SyncWait>(ctx.executor);
   // Responses the flusher fills in; kept separately so the flusher thread never touches `resp`.
   std::vector<std::pair<PartitionResponse*, std::shared_ptr<absl::Status>>> sync_results;
   for (const auto& topic : req.topic_data) {

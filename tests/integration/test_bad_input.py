@@ -71,6 +71,26 @@ class BadInput(BrokerTestCase):
             resp = rk.read_frame(s)
             self.assertEqual(struct.unpack_from(">i", resp)[0], 1000 + v)
 
+    def test_frames_split_anywhere_are_read_whole(self):
+        # The broker reads ahead into a 16 KiB buffer: frames that straddle its reads, frames
+        # larger than it, and several frames in one read must all come out whole and in order.
+        rng = random.Random(7)
+        reqs = []
+        for corr in range(2000, 2040):
+            client_id = "c" * rng.choice((1, 100, 5000, 16 * 1024 - 20, 16 * 1024 + 3, 30000))
+            reqs.append(rk.frame(rk.request_header(rk.API_VERSIONS, 0, corr, client_id=client_id)))
+        stream = b"".join(reqs)
+        s = self.connect()
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        at = 0
+        while at < len(stream):
+            step = rng.choice((1, 3, 4, 5, 700, 16 * 1024, 40000))
+            s.sendall(stream[at:at + step])
+            at += step
+        for corr in range(2000, 2040):
+            corr_got, err, _ = rk.parse_api_versions_v0(rk.read_frame(s))
+            self.assertEqual((corr_got, err), (corr, 0))
+
     def test_many_idle_connections_released(self):
         self.assert_serving()
         base_fds = self.broker.fd_count()
