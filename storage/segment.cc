@@ -239,6 +239,11 @@ absl::Status Segment::load() {
 }
 
 absl::StatusOr<std::optional<int64_t>> Segment::translate(int64_t offset, int64_t end) const {
+  if (std::optional<int64_t> hinted = read_hints_.find(offset)) {
+    // Every batch before the hint ends below `offset`.
+    if (*hinted < end) return hinted;
+    return std::nullopt;
+  }
   auto entry = offset_index_->lookup(offset);
   if (!entry.ok()) return entry.status();
   int64_t start = entry->position < end ? entry->position : 0;
@@ -257,17 +262,13 @@ absl::StatusOr<protocol::FileSlice> Segment::read(int64_t offset, int64_t max_by
                                                   bool min_one_batch, int64_t end,
                                                   int64_t end_offset) const {
   protocol::FileSlice slice{log_->fd(), 0, 0, log_};
-  std::optional<int64_t> start = read_hints_.find(offset);
-  if (!start) {
-    auto found = translate(offset, end);
-    if (!found.ok()) return found.status();
-    start = *found;
-  }
-  if (!start || *start >= end) return slice;
-  slice.position = *start;
-  if (end - *start <= max_bytes) {
-    // [start, end) is whole batches by construction: it all fits, so no header needs reading.
-    slice.size = end - *start;
+  auto start = translate(offset, end);
+  if (!start.ok()) return start.status();
+  if (!*start) return slice;
+  slice.position = **start;
+  if (end - slice.position <= max_bytes) {
+    // [position, end) is whole batches by construction: it all fits, so no header needs reading.
+    slice.size = end - slice.position;
     read_hints_.remember(offset, end_offset, end);
     return slice;
   }

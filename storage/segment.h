@@ -83,7 +83,8 @@ class Segment {
   absl::Status load();
 
   // Position of the first batch whose last offset >= offset, reading no further than
-  // `end` (a size snapshot); nullopt if there is none.
+  // `end` (a size snapshot); nullopt if there is none. Where a read ended just before
+  // `offset`, that position is the answer without an index search.
   absl::StatusOr<std::optional<int64_t>> translate(int64_t offset, int64_t end) const;
   // Whole batches from the one holding `offset`, at most max_bytes (one batch at least if
   // min_one_batch) and never past `end`. An empty slice if no batch holds offset. `end_offset`

@@ -146,6 +146,25 @@ TEST_F(SegmentReadTest, HintedAndColdReadsReturnTheSameBytes) {
   }
 }
 
+TEST_F(SegmentReadTest, TranslateAnswersFromTheHint) {
+  // read_committed bounds every read by the LSO's position, which the previous read of a
+  // consumer waiting at the LSO has just remembered.
+  for (int i = 0; i < 4; ++i) append(3);
+  const int64_t batch = static_cast<int64_t>(make_batch(3, 1000).size());
+  auto slice = seg_->read(0, 1 << 20, true, 2 * batch, 6);  // bounded as if the LSO were 6
+  ASSERT_TRUE(slice.ok());
+  EXPECT_EQ(slice->size, 2 * batch);
+  break_offset_index();
+  auto at = seg_->translate(6, seg_->size());
+  ASSERT_TRUE(at.ok());
+  ASSERT_TRUE(at->has_value());
+  EXPECT_EQ(**at, 2 * batch);
+  // Bounded below the hint: no batch there holds offset 6.
+  at = seg_->translate(6, batch);
+  ASSERT_TRUE(at.ok());
+  EXPECT_FALSE(at->has_value());
+}
+
 TEST_F(SegmentReadTest, ReadAtTheEndIsEmptyAndLaterAppendsAreFound) {
   append(3);
   auto all = read(0, 1 << 20);
