@@ -52,6 +52,11 @@ Numbers in this file are written by `make bench` (`bench/run_bench.py`); edit th
   host's rate: compare ratios within a repeat, not rows across parts.
 - **Latency.** A steady rate (20,000 records/s, `linger.ms=0`) paced per record; the first
   second is left out of the percentiles (connection warm-up).
+- **Per-request cost.** The same acks=1 producer at 20,000 records/s with a group-less consumer
+  reading the partition as it is written, so every record is a produce request and (mostly) a
+  fetch of its own; broker CPU over the run as a share of one core and per record. On these VMs
+  a system call costs about 1 us and a sleep/wake of a thread several, so this row is mostly
+  syscalls and wake-ups: it is how the broker's fixed cost per request is watched.
 - **Memory and restart.** Idle RSS (`VmRSS`) of a fresh broker, then with a 1,000-partition
   topic holding one record per partition, after 5 s idle. Restart: write N GB of 1 KiB records
   to 6 partitions, SIGTERM, start again; time until the port accepts and until the high
@@ -142,6 +147,15 @@ def _targets(results, extra):
         rows.append((f"Latency acks={acks} {name} at 20k rec/s, linger 0", f"< {limit:g} ms",
                      _fmt(v, ".3f") + (" ms" if v is not None else ""),
                      _status(None if v is None else v < limit)))
+    tail = [r for r in results.get(("tail",), {}).get("broker", [])
+            if r.get("ok") and r.get("server_cpu_s") is not None]
+    if tail:
+        share = statistics.median(r["server_cpu_s"] / r["tail_seconds"] for r in tail)
+        per_record = statistics.median(r["server_cpu_s"] / r["records"] for r in tail)
+        rows.append(("Broker CPU, acks=1 producer at 20k rec/s (linger 0) + tailing consumer",
+                     "(info: cost per request)",
+                     f"{100 * share:.0f}% of a core, {1e6 * per_record:.0f} us per record",
+                     "n/a"))
     rss = extra.get("rss_1000_mb")
     rows.append(("1,000 partitions idle RSS", "< 200 MB", _fmt(rss) + (" MB" if rss else ""),
                  _status(None if rss is None else rss < 200)))

@@ -287,6 +287,41 @@ def latency(runner, broker, a, results):
                    create_partitions=a.lat_partitions)
 
 
+def tailing(runner, broker, a, results):
+    """A producer at the latency rate (acks=1, linger 0: one record per request) with a consumer
+    reading as it goes: every record costs the broker a produce and a fetch of its own, so this
+    measures the broker's cost per request rather than per byte. Broker only (the mock cannot
+    serve a second process)."""
+    seconds = 4 if a.quick else 10
+    records = LAT_RATE * seconds
+    for rep in range(a.repeats):
+        topic = f"tail-r{rep}"
+        progress(f"tailing consumer at {LAT_RATE} rec/s repeat {rep + 1}")
+        made = runner.create_topic(broker, topic, 1)
+        if not made.get("ok"):
+            results.setdefault(("tail",), {}).setdefault("broker", []).append(made)
+            continue
+        base = ["--records", records, "--record-size", a.lat_size, "--partitions", 1,
+                "--topic", topic, "--bootstrap", broker.bootstrap, "--timeout-s", 120]
+        consumer = subprocess.Popen([runner.perf, "--mode", "consume"] + [str(x) for x in base],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        r = runner.on_broker(broker, ["--mode", "produce", "--acks", "1", "--rate", LAT_RATE,
+                                      "--linger-ms", 0, "--records", records, "--record-size",
+                                      a.lat_size, "--partitions", 1, "--topic", topic])
+        try:
+            out, _ = consumer.communicate(timeout=150)
+            lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+            consumed = json.loads(lines[-1]) if lines else {"ok": False}
+        except subprocess.TimeoutExpired:
+            consumer.kill()
+            consumed = {"ok": False}
+        # The broker's CPU was read over the producer's run, during which the consumer read.
+        r["ok"] = bool(r.get("ok")) and bool(consumed.get("ok"))
+        r["tail_seconds"] = records / LAT_RATE
+        results.setdefault(("tail",), {}).setdefault("broker", []).append(r)
+        runner.delete_topic(broker, topic)
+
+
 def idle_rss(runner, broker_bin, work, a, extra):
     data = tempfile.mkdtemp(prefix="rss-", dir=work)
     b = Broker(broker_bin, data, work)
@@ -487,6 +522,8 @@ def main():
             throughput_and_consume(runner, broker, a, results)
         if "latency" not in a.skip:
             latency(runner, broker, a, results)
+            if broker is not None:
+                tailing(runner, broker, a, results)
         if broker is not None:
             _, rc = broker.stop()
             if rc != 0:
