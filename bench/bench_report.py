@@ -37,6 +37,11 @@ Numbers in this file are written by `make bench` (`bench/run_bench.py`); edit th
   discards it, no broker involved, and reports the sender's CPU per GB. On loopback the sender
   also pays the receive side's TCP work in its softirqs, so this is what the broker's consume
   CPU cannot go below while it serves fetches with sendfile over loopback.
+- **Disk floor of acks=all.** After each acks=all latency run `bench/sync_floor.c` appends
+  records of the same size to a file at the same rate for as long, no broker involved, while a
+  second thread calls `fdatasync` whenever unsynced records are there (group commit, as the
+  broker does). A record's wait, from its `write(2)` to the end of the sync covering it, is
+  what acks=all latency cannot go below on this disk.
 - **Repeats.** Each configuration runs several times (3 by default) alternating whether the
   broker or the mock goes first; tables quote medians of successful runs. Client and server share
   the same cores, so client CPU competes with the broker; the machines are small and shared,
@@ -147,6 +152,12 @@ def _targets(results, extra):
         rows.append((f"Latency acks={acks} {name} at 20k rec/s, linger 0", f"< {limit:g} ms",
                      _fmt(v, ".3f") + (" ms" if v is not None else ""),
                      _status(None if v is None else v < limit)))
+    sync_floor = results.get(("sync-floor",), {}).get("disk", [])
+    floor_p99 = _median(sync_floor, "p99_ms")
+    if floor_p99 is not None:
+        rows.append(("acks=all: write + grouped fdatasync alone at 20k rec/s, no broker",
+                     "(info: disk floor)",
+                     f"p50 {_median(sync_floor, 'p50_ms'):.3f} ms, p99 {floor_p99:.3f} ms", "n/a"))
     tail = [r for r in results.get(("tail",), {}).get("broker", [])
             if r.get("ok") and r.get("server_cpu_s") is not None]
     if tail:
@@ -201,6 +212,11 @@ def _sections(results):
                         *(_fmt(_median(runs, f), ".3f") for f in
                           ("lat_p50_ms", "lat_p99_ms", "lat_p999_ms", "lat_max_ms")),
                         _runs_note(runs)))
+    floor = results.get(("sync-floor",), {}).get("disk", [])
+    if floor:
+        lat.append(("all", "disk alone (sync_floor)", "—",
+                    *(_fmt(_median(floor, f), ".3f") for f in
+                      ("p50_ms", "p99_ms", "p999_ms", "max_ms")), _runs_note(floor)))
     return tput, cons, lat
 
 

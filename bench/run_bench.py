@@ -206,6 +206,21 @@ class Runner:
         self.raw.append(r)
         return r
 
+    def sync_floor(self, rate, size, seconds):
+        """Writes and grouped fdatasyncs at the latency rate with no broker
+        (bench/sync_floor.c): the disk's share of acks=all latency, measured right next to
+        each acks=all latency run."""
+        tool = os.path.join(os.path.dirname(self.perf), "sync_floor")
+        try:
+            out = subprocess.run([tool, tempfile.gettempdir(), str(rate), str(size), str(seconds)],
+                                 capture_output=True, text=True, timeout=seconds + 60)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
+            r = {"ok": False, "error": f"sync_floor: {e}"}
+        r["target"] = "disk"
+        self.raw.append(r)
+        return r
+
     def delete_topic(self, broker, topic):
         """Drops a measured topic so that the next run starts from the same page-cache state:
         on these VMs a page the kernel has not used recently costs a host fault (~10 us) on
@@ -285,6 +300,9 @@ def latency(runner, broker, a, results):
                     "--record-size", a.lat_size, "--partitions", a.lat_partitions]
             paired(runner, broker, rep, topic, argv, results, ("latency", acks),
                    create_partitions=a.lat_partitions)
+            if acks == "all":
+                results.setdefault(("sync-floor",), {}).setdefault("disk", []).append(
+                    runner.sync_floor(LAT_RATE, a.lat_size, seconds + 1))
 
 
 def tailing(runner, broker, a, results):
