@@ -119,10 +119,10 @@ int main(int argc, char** argv) {
   if (wait == NULL) fail("malloc");
   for (long i = 0; i < n; ++i) wait[i] = s.synced_at[first + i] - s.written_at[first + i];
   qsort(wait, (size_t)n, sizeof(int64_t), cmp_i64);
-  printf("{\"ok\":true,\"records\":%ld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
-         "\"max_ms\":%.3f,\"syncs_per_s\":%.0f}\n",
-         n, (double)wait[n / 2] / 1e6, (double)wait[n * 99 / 100] / 1e6,
-         (double)wait[n * 999 / 1000] / 1e6, (double)wait[n - 1] / 1e6,
-         (double)s.syncs / elapsed_s);
+  printf(
+      "{\"ok\":true,\"records\":%ld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
+      "\"max_ms\":%.3f,\"syncs_per_s\":%.0f}\n",
+      n, (double)wait[n / 2] / 1e6, (double)wait[n * 99 / 100] / 1e6,
+      (double)wait[n * 999 / 1000] / 1e6, (double)wait[n - 1] / 1e6, (double)s.syncs / elapsed_s);
   return 0;
 }
