@@ -192,34 +192,30 @@ class Runner:
         self.raw.append(r)
         return r
 
+    def floor(self, tool_name, argv, timeout, target):
+        """Runs one of the no-broker floor tools built beside gregor_perf (bench/*_floor.c) in
+        the temp dir's file system; its JSON line, labelled with `target`."""
+        tool = os.path.join(os.path.dirname(self.perf), tool_name)
+        try:
+            out = subprocess.run([tool, tempfile.gettempdir()] + [str(x) for x in argv],
+                                 capture_output=True, text=True, timeout=timeout)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
+            r = {"ok": False, "error": f"{tool_name}: {e}"}
+        r["target"] = target
+        self.raw.append(r)
+        return r
+
     def sendfile_floor(self):
         """sendfile over loopback with no broker (bench/sendfile_floor.c), 1 GB: the kernel's
         share that no broker can save, measured right next to each consume pass."""
-        tool = os.path.join(os.path.dirname(self.perf), "sendfile_floor")
-        try:
-            out = subprocess.run([tool, tempfile.gettempdir(), "256", "4"], capture_output=True,
-                                 text=True, timeout=120)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
-            r = {"ok": False, "error": f"sendfile_floor: {e}"}
-        r["target"] = "kernel"
-        self.raw.append(r)
-        return r
+        return self.floor("sendfile_floor", [256, 4], 120, "kernel")
 
     def sync_floor(self, rate, size, seconds):
         """Writes and grouped fdatasyncs at the latency rate with no broker
         (bench/sync_floor.c): the disk's share of acks=all latency, measured right next to
         each acks=all latency run."""
-        tool = os.path.join(os.path.dirname(self.perf), "sync_floor")
-        try:
-            out = subprocess.run([tool, tempfile.gettempdir(), str(rate), str(size), str(seconds)],
-                                 capture_output=True, text=True, timeout=seconds + 60)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
-            r = {"ok": False, "error": f"sync_floor: {e}"}
-        r["target"] = "disk"
-        self.raw.append(r)
-        return r
+        return self.floor("sync_floor", [rate, size, seconds], seconds + 60, "disk")
 
     def delete_topic(self, broker, topic):
         """Drops a measured topic so that the next run starts from the same page-cache state:
