@@ -155,6 +155,12 @@ class Broker:
             self.proc.wait()
 
 
+def last_result(stdout):
+    """The last JSON result line a bench tool printed, or None if it printed none."""
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else None
+
+
 class Runner:
     def __init__(self, args, perf):
         self.args, self.perf = args, perf
@@ -166,11 +172,10 @@ class Runner:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 30)
         except subprocess.TimeoutExpired:
             return {"ok": False, "error": "driver timed out"}
-        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-        if not lines:
+        r = last_result(out.stdout)
+        if r is None:
             return {"ok": False, "error": f"no result (exit {out.returncode}): "
                     f"{out.stderr.strip()[-300:]}"}
-        r = json.loads(lines[-1])
         r["argv"] = " ".join(cmd[1:])
         return r
 
@@ -199,8 +204,9 @@ class Runner:
         try:
             out = subprocess.run([tool, tempfile.gettempdir()] + [str(x) for x in argv],
                                  capture_output=True, text=True, timeout=timeout)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-        except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
+            r = last_result(out.stdout) or {"ok": False, "error": f"{tool_name}: no result "
+                                            f"(exit {out.returncode})"}
+        except (OSError, subprocess.TimeoutExpired, ValueError) as e:
             r = {"ok": False, "error": f"{tool_name}: {e}"}
         r["target"] = target
         self.raw.append(r)
@@ -324,8 +330,7 @@ def tailing(runner, broker, a, results):
                                       a.lat_size, "--partitions", 1, "--topic", topic])
         try:
             out, _ = consumer.communicate(timeout=150)
-            lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-            consumed = json.loads(lines[-1]) if lines else {"ok": False}
+            consumed = last_result(out) or {"ok": False}
         except subprocess.TimeoutExpired:
             consumer.kill()
             consumed = {"ok": False}

@@ -13,43 +13,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static void fail(const char* what) {
-  printf("{\"ok\":false,\"error\":\"%s: %s\"}\n", what, strerror(errno));
-  exit(1);
-}
-
-static double cpu_s(void) {
-  struct rusage r;
-  getrusage(RUSAGE_SELF, &r);
-  return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
-         (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
-}
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+#include "perf/perf.h"
 
 // Writes `bytes` of non-zero data to `path` and reads it back once so it sits in the page cache.
 static int make_file(const char* path, long bytes) {
   int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) fail("open");
+  if (fd < 0) die("open", strerror(errno));
   unlink(path);  // gone when we exit, whatever happens
   char* chunk = malloc(1 << 20);
   for (int i = 0; i < (1 << 20); ++i) chunk[i] = (char)(i * 131 + 7);
   for (long done = 0; done < bytes; done += 1 << 20) {
-    if (write(fd, chunk, 1 << 20) != 1 << 20) fail("write");
+    if (write(fd, chunk, 1 << 20) != 1 << 20) die("write", strerror(errno));
   }
   for (long at = 0; at < bytes; at += 1 << 20) {
-    if (pread(fd, chunk, 1 << 20, at) <= 0) fail("pread");
+    if (pread(fd, chunk, 1 << 20, at) <= 0) die("pread", strerror(errno));
   }
   free(chunk);
   return fd;
@@ -80,31 +63,31 @@ int main(int argc, char** argv) {
   socklen_t len = sizeof addr;
   if (listener < 0 || bind(listener, (struct sockaddr*)&addr, sizeof addr) != 0 ||
       getsockname(listener, (struct sockaddr*)&addr, &len) != 0 || listen(listener, 1) != 0) {
-    fail("listen");
+    die("listen", strerror(errno));
   }
   pid_t child = fork();
-  if (child < 0) fail("fork");
+  if (child < 0) die("fork", strerror(errno));
   if (child == 0) receive_all(&addr);
   int s = accept(listener, NULL, NULL);
-  if (s < 0) fail("accept");
+  if (s < 0) die("accept", strerror(errno));
   int one = 1;
   setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as the broker's sockets
 
-  const double cpu0 = cpu_s(), t0 = now_s();
+  const double cpu0 = process_cpu_s(), t0 = (double)mono_ns() / 1e9;
   long sent = 0;
   for (int r = 0; r < rounds; ++r) {
     off_t at = 0;
     while (at < file_bytes) {
       long step = file_bytes - at < (1 << 20) ? file_bytes - at : (1 << 20);
       ssize_t n = sendfile(s, fd, &at, (size_t)step);
-      if (n <= 0) fail("sendfile");
+      if (n <= 0) die("sendfile", strerror(errno));
       sent += n;
     }
   }
   shutdown(s, SHUT_WR);
   int status = 0;
   waitpid(child, &status, 0);
-  const double cpu = cpu_s() - cpu0, elapsed = now_s() - t0;
+  const double cpu = process_cpu_s() - cpu0, elapsed = (double)mono_ns() / 1e9 - t0;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     printf("{\"ok\":false,\"error\":\"receiver failed\"}\n");
     return 1;

@@ -18,16 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void fail(const char* what) {
-  printf("{\"ok\":false,\"error\":\"%s: %s\"}\n", what, strerror(errno));
-  exit(1);
-}
-
-static int64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
+#include "perf/perf.h"
 
 struct shared {
   pthread_mutex_t mu;
@@ -53,7 +44,7 @@ static void* syncer(void* arg) {
       s->failed_errno = errno;
       return NULL;
     }
-    const int64_t done = now_ns();
+    const int64_t done = mono_ns();
     for (long i = covered; i < upto; ++i) s->synced_at[i] = done;
     covered = upto;
     ++s->syncs;
@@ -82,41 +73,39 @@ int main(int argc, char** argv) {
   snprintf(path, sizeof path, "%s/sync-floor.%d", argv[1], (int)getpid());
   struct shared s = {.mu = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
   s.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (s.fd < 0) fail("open");
+  if (s.fd < 0) die("open", strerror(errno));
   unlink(path);  // gone when we exit, whatever happens
   s.records = (long)(rate * seconds);
   s.written_at = calloc((size_t)s.records, sizeof(int64_t));
   s.synced_at = calloc((size_t)s.records, sizeof(int64_t));
   char* record = malloc((size_t)size);
-  if (s.written_at == NULL || s.synced_at == NULL || record == NULL) fail("calloc");
+  if (s.written_at == NULL || s.synced_at == NULL || record == NULL) die("calloc", strerror(errno));
   for (int i = 0; i < size; ++i) record[i] = (char)(i * 131 + 7);
 
   pthread_t thread;
-  if (pthread_create(&thread, NULL, syncer, &s) != 0) fail("pthread_create");
-  const int64_t start = now_ns();
+  const int created = pthread_create(&thread, NULL, syncer, &s);
+  if (created != 0) die("pthread_create", strerror(created));
+  const int64_t start = mono_ns();
   for (long i = 0; i < s.records; ++i) {
     const int64_t due = start + (int64_t)((double)i * 1e9 / rate);
     const struct timespec ts = {.tv_sec = due / 1000000000, .tv_nsec = due % 1000000000};
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-    if (write(s.fd, record, (size_t)size) != size) fail("write");
-    s.written_at[i] = now_ns();
+    if (write(s.fd, record, (size_t)size) != size) die("write", strerror(errno));
+    s.written_at[i] = mono_ns();
     pthread_mutex_lock(&s.mu);
     s.written = i + 1;
     pthread_cond_signal(&s.more);
     pthread_mutex_unlock(&s.mu);
   }
   pthread_join(thread, NULL);
-  if (s.failed_errno != 0) {
-    errno = s.failed_errno;
-    fail("fdatasync");
-  }
-  const double elapsed_s = (double)(now_ns() - start) / 1e9;
+  if (s.failed_errno != 0) die("fdatasync", strerror(s.failed_errno));
+  const double elapsed_s = (double)(mono_ns() - start) / 1e9;
 
   // The first second is left out, as in the latency runs it stands beside.
   const long first = (long)rate < s.records ? (long)rate : 0;
   const long n = s.records - first;
   int64_t* wait = malloc((size_t)n * sizeof(int64_t));
-  if (wait == NULL) fail("malloc");
+  if (wait == NULL) die("malloc", strerror(errno));
   for (long i = 0; i < n; ++i) wait[i] = s.synced_at[first + i] - s.written_at[first + i];
   qsort(wait, (size_t)n, sizeof(int64_t), cmp_i64);
   printf(
